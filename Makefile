@@ -1,0 +1,37 @@
+# Two commands set everything up:  `make up` (the lab) and `make test` (every test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: up down test unit lab lint bench
+
+$(BIN)/harness: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+up: $(BIN)/harness            ## host setup + offline images + 3-node kind cluster
+	$(BIN)/harness up
+
+down: $(BIN)/harness
+	$(BIN)/harness down
+
+test: $(BIN)/harness          ## lint, unit tests, then the lab tests on the real cluster
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/harness host setup
+	$(BIN)/pytest
+
+unit: $(BIN)/harness
+	$(BIN)/pytest -m "not lab"
+
+lab: $(BIN)/harness
+	$(BIN)/pytest -m lab
+
+lint: $(BIN)/harness
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+bench: $(BIN)/harness         ## cold/warm build, cluster up, memory (slow: rebuilds)
+	$(BIN)/python bench/lab.py

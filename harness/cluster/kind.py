@@ -1,0 +1,192 @@
+"""Create, reuse, inspect and delete the lab's kind cluster.
+
+kind finds a cluster's nodes by the Docker label ``io.x-k8s.kind.cluster``; so do we.
+The kubeconfig is written to the harness's own state directory, never merged into the
+user's ~/.kube/config, so the context the harness acts on is always one it created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubernetes import client
+
+from harness.errors import ClusterUnavailable
+from harness.kube import api_client, core_v1
+from harness.observe.wait import wait_until
+from harness.progress import note, phase
+from harness.settings import LabSettings
+from harness.steps import run, run_logged
+
+__all__ = ["ClusterStatus", "cluster_down", "cluster_status", "cluster_up", "node_containers"]
+
+CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+EXPECTED_NODES = 3
+KUBE_SYSTEM_READY = ("coredns",)
+"""kube-system Deployments that must be available before the cluster counts as up."""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """What the lab cluster looks like right now."""
+
+    name: str
+    containers: dict[str, str] = field(default_factory=dict)
+    """Node container name → Docker state (running, exited, ...)."""
+    nodes_ready: dict[str, bool] = field(default_factory=dict)
+    """Kubernetes node name → Ready condition is True."""
+    problem: str = ""
+    """Why the cluster is not healthy; empty when it is."""
+
+    @property
+    def exists(self) -> bool:
+        """Any node container of this cluster exists."""
+        return bool(self.containers)
+
+    @property
+    def healthy(self) -> bool:
+        """All node containers run, the API answers and every node is Ready."""
+        return self.exists and not self.problem
+
+
+def node_containers(name: str) -> dict[str, str]:
+    """The cluster's node containers and their Docker states."""
+    out = run(
+        "list kind nodes",
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            f"label={CLUSTER_LABEL}={name}",
+            "--format",
+            "{{.Names}}\t{{.State}}",
+        ],
+    )
+    pairs = (line.split("\t", 1) for line in out.stdout.decode().splitlines() if line.strip())
+    return {n: state for n, state in pairs}
+
+
+def cluster_status(settings: LabSettings) -> ClusterStatus:
+    """Inspect the cluster without changing it."""
+    containers = node_containers(settings.cluster_name)
+    if not containers:
+        return ClusterStatus(settings.cluster_name, problem="no node containers")
+    stopped = sorted(n for n, s in containers.items() if s != "running")
+    if stopped:
+        return ClusterStatus(
+            settings.cluster_name,
+            containers,
+            problem=f"node containers not running: {', '.join(stopped)}",
+        )
+    if not settings.kubeconfig.exists():
+        return ClusterStatus(
+            settings.cluster_name, containers, problem=f"no kubeconfig at {settings.kubeconfig}"
+        )
+    try:
+        ready = _nodes_ready(settings)
+    except Exception as exc:  # any API failure means "not healthy", with its reason
+        return ClusterStatus(
+            settings.cluster_name,
+            containers,
+            problem=f"API server not answering: {type(exc).__name__}: {exc}",
+        )
+    problem = ""
+    if len(ready) != EXPECTED_NODES:
+        problem = f"expected {EXPECTED_NODES} nodes, API lists {len(ready)}"
+    elif not all(ready.values()):
+        problem = "nodes not Ready: " + ", ".join(n for n, r in sorted(ready.items()) if not r)
+    return ClusterStatus(settings.cluster_name, containers, ready, problem)
+
+
+def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterStatus:
+    """Reuse the cluster when it is healthy; otherwise (re)create it and wait until it is."""
+    status = cluster_status(settings)
+    if status.healthy:
+        note(f"reusing healthy cluster {settings.cluster_name!r} ({len(status.nodes_ready)} nodes)")
+        return status
+    if status.exists:
+        note(f"cluster {settings.cluster_name!r} is unhealthy ({status.problem}); recreating")
+        cluster_down(settings, kind)
+    with phase(f"kind create cluster {settings.cluster_name} ({node_image})"):
+        run_logged(
+            "kind create cluster",
+            [
+                str(kind),
+                "create",
+                "cluster",
+                "--name",
+                settings.cluster_name,
+                "--image",
+                node_image,
+                "--config",
+                str(settings.kind_config),
+                "--kubeconfig",
+                str(settings.kubeconfig),
+                "--retain",
+            ],
+            settings.state_dir / "create.log",
+        )
+    with phase("wait for nodes Ready and kube-system available"):
+        wait_until(
+            f"{EXPECTED_NODES} nodes Ready",
+            lambda: _all_ready(settings),
+            settings.nodes_ready_timeout,
+            interval=2.0,
+        )
+        for deployment in KUBE_SYSTEM_READY:
+            wait_until(
+                f"kube-system/{deployment} available",
+                lambda d=deployment: _deployment_available(settings, d),  # type: ignore[misc]
+                settings.nodes_ready_timeout,
+                interval=2.0,
+            )
+    return cluster_status(settings)
+
+
+def cluster_down(settings: LabSettings, kind: Path) -> None:
+    """Delete the cluster's node containers and its volumes; a missing cluster is fine."""
+    with phase(f"kind delete cluster {settings.cluster_name}"):
+        run(
+            "kind delete cluster",
+            [
+                str(kind),
+                "delete",
+                "cluster",
+                "--name",
+                settings.cluster_name,
+                "--kubeconfig",
+                str(settings.kubeconfig),
+            ],
+            timeout=300,
+        )
+        settings.kubeconfig.unlink(missing_ok=True)
+    if node_containers(settings.cluster_name):
+        raise ClusterUnavailable(f"node containers of {settings.cluster_name} survived deletion")
+
+
+def _nodes_ready(settings: LabSettings) -> dict[str, bool]:
+    nodes = core_v1(settings).list_node(_request_timeout=10).items
+    return {
+        n.metadata.name: any(
+            c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])
+        )
+        for n in nodes
+    }
+
+
+def _all_ready(settings: LabSettings) -> tuple[bool | None, str]:
+    ready = _nodes_ready(settings)
+    seen = ", ".join(f"{n}={'Ready' if r else 'NotReady'}" for n, r in sorted(ready.items()))
+    ok = len(ready) == EXPECTED_NODES and all(ready.values())
+    return (True if ok else None), seen or "no nodes registered"
+
+
+def _deployment_available(settings: LabSettings, name: str) -> tuple[bool | None, str]:
+    dep = client.AppsV1Api(api_client(settings)).read_namespaced_deployment(
+        name, "kube-system", _request_timeout=10
+    )
+    available = dep.status.available_replicas or 0
+    wanted = dep.spec.replicas or 0
+    return (True if available >= wanted > 0 else None), f"{available}/{wanted} available"

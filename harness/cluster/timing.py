@@ -1,0 +1,104 @@
+"""Recovery bounds derived from the controller settings in the kind config.
+
+The bound for "a stopped node's pods run elsewhere" is arithmetic over the settings
+that drive it, so changing manifests/kind-cluster.yaml changes the bound with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from harness.errors import InvalidInput
+
+__all__ = ["NodeFailureTiming", "parse_duration"]
+
+_DURATION = re.compile(r"^(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
+# Kubernetes' own defaults for v1.34, used when the kind config leaves a setting out.
+_DEFAULTS = {
+    "node-monitor-grace-period": 50.0,
+    "node-monitor-period": 5.0,
+    "default-not-ready-toleration-seconds": 300.0,
+    "default-unreachable-toleration-seconds": 300.0,
+}
+POD_START_MARGIN = 30.0
+"""Scheduling, sandbox and container start of a small pod on a busy two-core machine."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go duration such as '20s', '1m30s' or a bare number of seconds."""
+    text = str(text).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    match = _DURATION.match(text)
+    if not text or not match or not any(match.groups()):
+        raise ValueError(f"not a duration: {text!r}")
+    minutes, seconds = match.groups()
+    return float(minutes or 0) * 60 + float(seconds or 0)
+
+
+@dataclass(frozen=True)
+class NodeFailureTiming:
+    """The settings that decide how fast pods leave a failed node."""
+
+    grace: float
+    monitor_period: float
+    toleration: float
+
+    @classmethod
+    def from_kind_config(cls, path: Path) -> NodeFailureTiming:
+        """Read the controller-manager and API server flags from the kind Cluster config."""
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput(
+                str(path), "(file)", "a readable YAML kind Cluster config", str(exc)
+            ) from exc
+        args: dict[str, str] = {}
+        for i, patch_text in enumerate(doc.get("kubeadmConfigPatches") or []):
+            patch = yaml.safe_load(patch_text)
+            if not isinstance(patch, dict):
+                raise InvalidInput(str(path), f"kubeadmConfigPatches[{i}]", "a YAML mapping")
+            if patch.get("kind") != "ClusterConfiguration":
+                continue
+            for component in ("controllerManager", "apiServer"):
+                extra = (patch.get(component) or {}).get("extraArgs") or {}
+                args.update({str(k): str(v) for k, v in extra.items()})
+
+        def value(key: str) -> float:
+            if key not in args:
+                return _DEFAULTS[key]
+            try:
+                return parse_duration(args[key])
+            except ValueError as exc:
+                raise InvalidInput(str(path), key, "a duration like 20s", args[key]) from exc
+
+        return cls(
+            grace=value("node-monitor-grace-period"),
+            monitor_period=value("node-monitor-period"),
+            toleration=max(
+                value("default-not-ready-toleration-seconds"),
+                value("default-unreachable-toleration-seconds"),
+            ),
+        )
+
+    @property
+    def not_ready_bound(self) -> float:
+        """Seconds until a silent node is NotReady: grace + one monitor period."""
+        return self.grace + self.monitor_period
+
+    @property
+    def reschedule_bound(self) -> float:
+        """Seconds until its pods run elsewhere: NotReady + toleration + pod start."""
+        return self.not_ready_bound + self.toleration + POD_START_MARGIN
+
+    def explain(self) -> str:
+        """The arithmetic, for messages and reports."""
+        return (
+            f"grace {self.grace:.0f}s + monitor period {self.monitor_period:.0f}s"
+            f" + toleration {self.toleration:.0f}s + pod start {POD_START_MARGIN:.0f}s"
+            f" = {self.reschedule_bound:.0f}s"
+        )

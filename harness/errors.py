@@ -1,0 +1,61 @@
+"""The harness's errors: one root, with subclasses that say what went wrong."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CleanupFailed",
+    "ClusterUnavailable",
+    "HarnessError",
+    "InvalidInput",
+    "StepFailed",
+    "WaitTimeout",
+]
+
+
+class HarnessError(Exception):
+    """Root of every error the harness raises on purpose."""
+
+
+class InvalidInput(HarnessError):
+    """Something a user wrote (a file, an option) is wrong; nothing was changed."""
+
+    def __init__(self, source: str, field: str, expected: str, got: object = None) -> None:
+        self.source, self.field, self.expected, self.got = source, field, expected, got
+        found = "" if got is None else f", got {got!r}"
+        super().__init__(f"{source}: field {field!r}: expected {expected}{found}")
+
+
+class StepFailed(HarnessError):
+    """A setup or build step failed; carries the command and the tail of its output."""
+
+    def __init__(self, step: str, command: list[str], returncode: int, tail: str) -> None:
+        self.step, self.command, self.returncode, self.tail = step, command, returncode, tail
+        shown = " ".join(command)
+        if len(shown) > 300:
+            shown = shown[:300] + " ..."
+        super().__init__(
+            f"step {step!r} failed (exit {returncode})\n  command: {shown}\n"
+            f"  output (last lines):\n{_indent(tail)}"
+        )
+
+
+class ClusterUnavailable(HarnessError):
+    """The cluster (or Docker under it) cannot be reached or is not healthy."""
+
+
+class WaitTimeout(HarnessError):
+    """A condition did not become true before its deadline."""
+
+    def __init__(self, expected: str, last_seen: str, seconds: float) -> None:
+        self.expected, self.last_seen, self.seconds = expected, last_seen, seconds
+        super().__init__(
+            f"timed out after {seconds:.0f}s waiting for: {expected}\n  last seen: {last_seen}"
+        )
+
+
+class CleanupFailed(HarnessError):
+    """A rollback or cleanup could not restore the cluster."""
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())

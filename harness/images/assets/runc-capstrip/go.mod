@@ -1,0 +1,3 @@
+module harness.local/runc-capstrip
+
+go 1.22

@@ -1,0 +1,47 @@
+"""Clients for the lab cluster, always from the harness's own kubeconfig and context."""
+
+from __future__ import annotations
+
+from kubernetes import client, config, stream
+
+from harness.settings import LabSettings
+
+__all__ = ["api_client", "core_v1", "exec_in_pod"]
+
+
+def api_client(settings: LabSettings) -> client.ApiClient:
+    """An API client bound to the lab's kubeconfig and context (never the user's default)."""
+    return config.new_client_from_config(
+        config_file=str(settings.kubeconfig), context=settings.context
+    )
+
+
+def core_v1(settings: LabSettings) -> client.CoreV1Api:
+    """The core/v1 API of the lab cluster."""
+    return client.CoreV1Api(api_client(settings))
+
+
+def exec_in_pod(
+    api: client.CoreV1Api, namespace: str, pod: str, command: list[str], timeout: float = 30.0
+) -> tuple[int, str]:
+    """Run a command in a pod's first container; return (exit code, stdout+stderr)."""
+    resp = stream.stream(
+        api.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        command=command,
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
+    output: list[str] = []
+    try:
+        resp.run_forever(timeout=timeout)
+        output.append(resp.read_stdout() or "")
+        output.append(resp.read_stderr() or "")
+        code = resp.returncode
+    finally:
+        resp.close()
+    return (code if code is not None else -1), "".join(output)

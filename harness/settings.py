@@ -1,0 +1,90 @@
+"""Settings in one place: versions, paths and lab timings, each with its reason."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "LabSettings", "Versions", "cache_dir"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Where builds and cluster state live: outside the clone, so a new clone reuses them."""
+    configured = os.environ.get("HARNESS_CACHE_DIR")
+    base = Path(configured) if configured else Path.home() / ".cache" / "spark-chaos-harness"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+@dataclass(frozen=True)
+class Versions:
+    """Pinned versions of everything the offline builder compiles or installs."""
+
+    kubernetes: str = "v1.34.4"
+    """Newest v1.34 patch on the Go module proxy; v1.35+ kubelets refuse cgroup v1 hosts."""
+    kind: str = "v0.30.0"
+    """The kind release whose default node image is Kubernetes v1.34."""
+    etcd: str = "v3.6.5"
+    """kubeadm v1.34's DefaultEtcdVersion (image tag 3.6.5-0)."""
+    coredns: str = "v1.12.1"
+    """kubeadm v1.34's CoreDNSVersion."""
+    pause: str = "3.10.1"
+    """kubeadm v1.34's PauseVersion; the program itself is our own."""
+    crictl: str = "v1.34.0"
+    """cri-tools release matching the Kubernetes minor."""
+    kube_router: str = "v2.1.0"
+    """The only kube-router release the Go module proxy serves; CNI with NetworkPolicy."""
+    local_path_provisioner: str = "v0.0.30"
+    """Newest local-path-provisioner on the Go module proxy; the lab's default StorageClass."""
+    debian: str = "bookworm"
+    """Debian 12: containerd 1.6.20, runc 1.1.5, CNI plugins, iptables 1.8.9 (nft)."""
+
+    @property
+    def kubernetes_minor(self) -> str:
+        """The minor number, '34' for v1.34.4."""
+        return self.kubernetes.split(".")[1]
+
+    @property
+    def kubernetes_staging(self) -> str:
+        """The staging modules' version, v0.34.4 for v1.34.4."""
+        return "v0." + self.kubernetes.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """The lab cluster: its name, where its files live, and how long to wait for it."""
+
+    cluster_name: str = "spark-chaos"
+    """kind cluster name; node containers are <name>-control-plane, -worker, -worker2."""
+    kind_config: Path = PROJECT_ROOT / "manifests" / "kind-cluster.yaml"
+    """The kind Cluster config, with the fast node-failure controller settings."""
+    image_source: str = field(default_factory=lambda: os.environ.get("HARNESS_IMAGES", "auto"))
+    """'offline' builds every image here, 'upstream' pulls them, 'auto' picks by reachability."""
+    nodes_ready_timeout: float = 300.0
+    """Cold kubeadm init + two joins + CNI on two cores takes about two minutes."""
+    debian_mirror: str = field(
+        default_factory=lambda: os.environ.get(
+            "HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian"
+        )
+    )
+    """The Debian mirror debootstrap reads; the only package source images need."""
+
+    @property
+    def state_dir(self) -> Path:
+        """Per-cluster state (kubeconfig, logs) under the cache, outside the clone."""
+        path = cache_dir() / "clusters" / self.cluster_name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The kubeconfig the harness writes for its own cluster (never ~/.kube/config)."""
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def context(self) -> str:
+        """The kube context kind names after the cluster."""
+        return f"kind-{self.cluster_name}"
