@@ -37,13 +37,18 @@ def test_module_without_replaces_gets_a_plain_require():
     upstream = "module example.com/x\n\ngo 1.23.0\n\nrequire golang.org/x/sys v0.1.0\n"
     mod = wrapper_go_mod("x", "example.com/x", "v1.0.0", upstream, "", True)
     assert mod.splitlines() == [
-        "module harness.local/build/x", "", "go 1.23.0", "", "require example.com/x v1.0.0",
+        "module harness.local/build/x",
+        "",
+        "go 1.23.0",
+        "",
+        "require example.com/x v1.0.0",
     ]
 
 
 def test_remote_replaces_and_excludes_are_copied():
-    upstream = ("module m\n\ngo 1.22\n\nreplace a.io/b => c.io/b v1.2.3\n\n"
-                "exclude (\n\td.io/e v0.1.0\n)\n")
+    upstream = (
+        "module m\n\ngo 1.22\n\nreplace a.io/b => c.io/b v1.2.3\n\nexclude (\n\td.io/e v0.1.0\n)\n"
+    )
     mod = wrapper_go_mod("m", "m", "v1.0.0", upstream, "", True)
     assert "\ta.io/b => c.io/b v1.2.3" in mod
     assert "exclude (\n\td.io/e v0.1.0\n)" in mod

@@ -9,8 +9,10 @@ from harness.errors import InvalidInput
 from harness.settings import LabSettings
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("20s", 20), ("2s", 2), ("1m30s", 90),
-                                               ("300", 300), ("0.5s", 0.5), ("5m", 300)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("20s", 20), ("2s", 2), ("1m30s", 90), ("300", 300), ("0.5s", 0.5), ("5m", 300)],
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
