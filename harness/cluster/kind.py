@@ -7,7 +7,7 @@ user's ~/.kube/config, so the context the harness acts on is always one it creat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kubernetes import client
@@ -19,7 +19,14 @@ from harness.progress import note, phase
 from harness.settings import LabSettings
 from harness.steps import run, run_logged
 
-__all__ = ["ClusterStatus", "cluster_down", "cluster_status", "cluster_up", "node_containers"]
+__all__ = [
+    "ClusterStatus",
+    "cluster_down",
+    "cluster_status",
+    "cluster_up",
+    "node_containers",
+    "node_images",
+]
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 EXPECTED_NODES = 3
@@ -38,6 +45,8 @@ class ClusterStatus:
     """Kubernetes node name → Ready condition is True."""
     problem: str = ""
     """Why the cluster is not healthy; empty when it is."""
+    images: frozenset[str] = frozenset()
+    """The images the node containers were created from."""
 
     @property
     def exists(self) -> bool:
@@ -68,8 +77,23 @@ def node_containers(name: str) -> dict[str, str]:
     return {n: state for n, state in pairs}
 
 
+def node_images(containers: dict[str, str]) -> frozenset[str]:
+    """The images the given node containers were created from."""
+    if not containers:
+        return frozenset()
+    out = run(
+        "inspect kind nodes", ["docker", "inspect", "--format", "{{.Config.Image}}", *containers]
+    )
+    return frozenset(out.stdout.decode().split())
+
+
 def cluster_status(settings: LabSettings) -> ClusterStatus:
     """Inspect the cluster without changing it."""
+    status = _status(settings)
+    return replace(status, images=node_images(status.containers))
+
+
+def _status(settings: LabSettings) -> ClusterStatus:
     containers = node_containers(settings.cluster_name)
     if not containers:
         return ClusterStatus(settings.cluster_name, problem="no node containers")
@@ -103,11 +127,12 @@ def cluster_status(settings: LabSettings) -> ClusterStatus:
 def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterStatus:
     """Reuse the cluster when it is healthy; otherwise (re)create it and wait until it is."""
     status = cluster_status(settings)
-    if status.healthy:
+    if status.healthy and status.images == {node_image}:
         note(f"reusing healthy cluster {settings.cluster_name!r} ({len(status.nodes_ready)} nodes)")
         return status
     if status.exists:
-        note(f"cluster {settings.cluster_name!r} is unhealthy ({status.problem}); recreating")
+        why = status.problem or f"made from {', '.join(sorted(status.images))}, not {node_image}"
+        note(f"cluster {settings.cluster_name!r} cannot be reused ({why}); recreating")
         cluster_down(settings, kind)
     with phase(f"kind create cluster {settings.cluster_name} ({node_image})"):
         run_logged(

@@ -7,13 +7,17 @@ a warm run only checks labels.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-import string
+import re
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import InvalidInput
 from harness.images.catalog import ContainerImage, go_programs, lab_images
 from harness.images.docker import build_image, has_image, import_rootfs, save_image
 from harness.images.gobuild import GoProgram, build
@@ -22,7 +26,7 @@ from harness.images.rootfs import NODE_ROOTFS, TOOLS_ROOTFS, ensure_rootfs
 from harness.progress import note, phase
 from harness.settings import LabSettings, Versions, cache_dir
 
-__all__ = ["BuildResult", "build_lab_images"]
+__all__ = ["BuildResult", "build_lab_images", "fill_placeholders"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,24 @@ class BuildResult:
 def build_lab_images(settings: LabSettings, v: Versions) -> BuildResult:
     """Build (or find cached) everything a lab cluster needs; idempotent and resumable."""
     begun = time.monotonic()
+    with build_lock():
+        return _build(settings, v, begun)
+
+
+@contextmanager
+def build_lock() -> Iterator[None]:
+    """One builder at a time per cache: a second one waits instead of corrupting the first."""
+    path = cache_dir() / "build.lock"
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note(f"another build holds {path}; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _build(settings: LabSettings, v: Versions, begun: float) -> BuildResult:
     logs = cache_dir() / "logs"
     programs = go_programs(v)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="build") as pool:
@@ -121,6 +143,20 @@ def _dockerfile(image: ContainerImage, toolbox: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PLACEHOLDER = re.compile(r"@([a-z_]+)@")
+
+
+def fill_placeholders(text: str, values: dict[str, str], source: str) -> str:
+    """Replace @name@ placeholders; an unknown name is an error naming the file."""
+
+    def value(match: re.Match[str]) -> str:
+        if match[1] not in values:
+            raise InvalidInput(source, match[0], f"one of {sorted(values)}", match[1])
+        return values[match[1]]
+
+    return _PLACEHOLDER.sub(value, text)
+
+
 def _render_manifests(v: Versions, toolbox: str) -> Path:
     """Fill image names into the node's CNI and storage manifests."""
     values = {
@@ -131,7 +167,7 @@ def _render_manifests(v: Versions, toolbox: str) -> Path:
     out = cache_dir() / "node-manifests" / toolbox.rsplit(":", 1)[-1]
     out.mkdir(parents=True, exist_ok=True)
     for template in sorted((ASSETS / "node" / "manifests").glob("*.yaml")):
-        text = string.Template(template.read_text()).substitute(values)
+        text = fill_placeholders(template.read_text(), values, str(template))
         target = out / template.name
         if not target.exists() or target.read_text() != text:
             target.write_text(text)

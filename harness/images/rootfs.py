@@ -68,7 +68,7 @@ TOOLS_ROOTFS = Rootfs(
         "iproute2",
         "conntrack",
         "kmod",
-        "busybox-static",
+        "busybox",
         "ca-certificates",
         "procps",
     ),
