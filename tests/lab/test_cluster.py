@@ -9,15 +9,19 @@ from fixtures.workloads import SERVE, pod_manifest, wait_pod_running, wait_pvc_b
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 
+SERVICE_SYNC_TIMEOUT = 30.0
+"""kube-proxy syncs iptables at most every second (minSyncPeriod 1s); 30s on two busy cores."""
 POLICY_SETTLE_TIMEOUT = 60.0
 """kube-router syncs policies on watch events; a few seconds on two cores, 60s is generous."""
 
 
 def fetch(lab, namespace, pod, url):
-    """GET url from inside a pod with a short timeout; (exit code, body)."""
-    return exec_in_pod(
-        lab.core, namespace, pod, ["busybox", "wget", "-q", "-T", "3", "-O", "-", url], timeout=20
-    )
+    """GET url from inside a pod, giving up after 3s; (exit code, body).
+
+    coreutils' timeout bounds it: Debian's busybox 1.35 wget crashes on its own -T option.
+    """
+    command = ["timeout", "3", "busybox", "wget", "-q", "-O", "-", url]
+    return exec_in_pod(lab.core, namespace, pod, command, timeout=20)
 
 
 @pytest.fixture
@@ -78,8 +82,18 @@ def test_pod_resolves_a_service_name(lab, namespace, server_and_client):
         f"{name} did not resolve to {service.spec.cluster_ip}: {out}"
     )
     _, _, token = server_and_client
-    code, body = fetch(lab, namespace, "client", f"http://echo.{namespace}/token")
-    assert (code, body.strip()) == (0, token)
+
+    def served():
+        code, body = fetch(lab, namespace, "client", f"http://echo.{namespace}/token")
+        return (body.strip() if code == 0 else None), f"wget exit {code}: {body.strip()[:80]}"
+
+    # DNS answers at once; kube-proxy programs the Service's rules on its next sync.
+    assert (
+        wait_until(
+            f"http://echo.{namespace}/token to serve the token", served, SERVICE_SYNC_TIMEOUT, 1
+        )
+        == token
+    )
 
 
 def test_pod_reaches_pod_on_the_other_worker(lab, namespace, server_and_client):
