@@ -161,14 +161,16 @@ def _digest(parts: Sequence[str]) -> str:
 
 
 def _tree_digest(path: Path) -> str:
-    """Digest of a file or directory by names, sizes and mtimes (content for small files)."""
+    """Digest of a file or directory by relative names and content.
+
+    Content, not mtimes: a rebuilt binary that is byte-identical (Go builds with -trimpath
+    are reproducible) must not force a new node image.
+    """
     digest = hashlib.sha256()
     paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for p in paths:
-        st = p.stat()
-        digest.update(f"{p.relative_to(path.parent)}:{st.st_size}".encode())
-        if st.st_size < 1 << 20:
-            digest.update(p.read_bytes())
-        else:
-            digest.update(str(int(st.st_mtime)).encode())
+        digest.update(str(p.relative_to(path.parent)).encode())
+        with p.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()[:12]
