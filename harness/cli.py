@@ -11,6 +11,7 @@ from harness.cluster import cluster_down, cluster_status, cluster_up
 from harness.errors import HarnessError, InvalidInput
 from harness.host.docker import setup_host
 from harness.images import LabImages, resolve_images
+from harness.images.source import kind_binary
 from harness.progress import console, note
 from harness.settings import LabSettings
 
@@ -49,8 +50,7 @@ def _cluster_up(args: argparse.Namespace) -> None:
 
 
 def _cluster_down(args: argparse.Namespace) -> None:
-    images = _images(args)
-    cluster_down(_settings(args), images.kind)
+    cluster_down(_settings(args), kind_binary())
 
 
 def _cluster_status(args: argparse.Namespace) -> None:

@@ -17,7 +17,13 @@ from harness.images.gobuild import build
 from harness.progress import note
 from harness.settings import LabSettings, Versions, cache_dir
 
-__all__ = ["UPSTREAM_TOOLBOX", "LabImages", "registry_reachable", "resolve_images"]
+__all__ = [
+    "UPSTREAM_TOOLBOX",
+    "LabImages",
+    "kind_binary",
+    "registry_reachable",
+    "resolve_images",
+]
 
 UPSTREAM_TOOLBOX = "docker.io/library/busybox:1.37.0"
 SOURCES = ("auto", "offline", "upstream")
@@ -59,8 +65,16 @@ def resolve_images(settings: LabSettings, v: Versions | None = None) -> LabImage
         return LabImages(
             "offline", built.node_image, built.toolbox_image, built.kind, built.kubectl
         )
-    programs = go_programs(v)
-    logs = cache_dir() / "logs"
-    kind = Path(shutil.which("kind") or build(programs["kind"], logs) / "kind")
-    kubectl = Path(shutil.which("kubectl") or build(programs["kubernetes"], logs) / "kubectl")
-    return LabImages("upstream", UPSTREAM_NODE_IMAGE, UPSTREAM_TOOLBOX, kind, kubectl)
+    kubectl = shutil.which("kubectl") or build(go_programs(v)["kubernetes"], _logs()) / "kubectl"
+    return LabImages(
+        "upstream", UPSTREAM_NODE_IMAGE, UPSTREAM_TOOLBOX, kind_binary(v), Path(kubectl)
+    )
+
+
+def kind_binary(v: Versions | None = None) -> Path:
+    """The pinned kind, built from the Go module proxy once (seconds when cached)."""
+    return build(go_programs(v or Versions())["kind"], _logs()) / "kind"
+
+
+def _logs() -> Path:
+    return cache_dir() / "logs"
