@@ -6,19 +6,17 @@ from kubernetes import client, config, stream
 
 from harness.settings import LabSettings
 
-__all__ = ["api_client", "core_v1", "exec_in_pod"]
+__all__ = ["api_client", "exec_in_pod"]
 
 
 def api_client(settings: LabSettings) -> client.ApiClient:
-    """An API client bound to the lab's kubeconfig and context (never the user's default)."""
+    """An API client bound to the lab's kubeconfig and context (never the user's default).
+
+    Close it (or use it as a context manager): its connection pool holds sockets.
+    """
     return config.new_client_from_config(
         config_file=str(settings.kubeconfig), context=settings.context
     )
-
-
-def core_v1(settings: LabSettings) -> client.CoreV1Api:
-    """The core/v1 API of the lab cluster."""
-    return client.CoreV1Api(api_client(settings))
 
 
 def exec_in_pod(

@@ -13,7 +13,7 @@ from pathlib import Path
 from kubernetes import client
 
 from harness.errors import ClusterUnavailable
-from harness.kube import api_client, core_v1
+from harness.kube import api_client
 from harness.observe.wait import wait_until
 from harness.progress import note, phase
 from harness.settings import LabSettings
@@ -192,7 +192,8 @@ def cluster_down(settings: LabSettings, kind: Path) -> None:
 
 
 def _nodes_ready(settings: LabSettings) -> dict[str, bool]:
-    nodes = core_v1(settings).list_node(_request_timeout=10).items
+    with api_client(settings) as api:
+        nodes = client.CoreV1Api(api).list_node(_request_timeout=10).items
     return {
         n.metadata.name: any(
             c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])
@@ -209,9 +210,10 @@ def _all_ready(settings: LabSettings) -> tuple[bool | None, str]:
 
 
 def _deployment_available(settings: LabSettings, name: str) -> tuple[bool | None, str]:
-    dep = client.AppsV1Api(api_client(settings)).read_namespaced_deployment(
-        name, "kube-system", _request_timeout=10
-    )
+    with api_client(settings) as api:
+        dep = client.AppsV1Api(api).read_namespaced_deployment(
+            name, "kube-system", _request_timeout=10
+        )
     available = dep.status.available_replicas or 0
     wanted = dep.spec.replicas or 0
     return (True if available >= wanted > 0 else None), f"{available}/{wanted} available"
