@@ -19,7 +19,13 @@ from pathlib import Path
 
 from harness.errors import InvalidInput
 from harness.images.catalog import ContainerImage, go_programs, lab_images
-from harness.images.docker import build_image, has_image, import_rootfs, save_image
+from harness.images.docker import (
+    build_image,
+    has_image,
+    import_rootfs,
+    prune_stale,
+    save_image,
+)
 from harness.images.gobuild import GoProgram, build
 from harness.images.nodeimage import ASSETS, assemble_node_image
 from harness.images.rootfs import NODE_ROOTFS, TOOLS_ROOTFS, ensure_rootfs
@@ -96,7 +102,7 @@ def _build(settings: LabSettings, v: Versions, begun: float) -> BuildResult:
 
     with phase("kind node image"):
         manifests = _render_manifests(v, toolbox)
-        node = assemble_node_image(
+        node, intermediates = assemble_node_image(
             v,
             node_tarball,
             bins["kubernetes"],
@@ -106,6 +112,10 @@ def _build(settings: LabSettings, v: Versions, begun: float) -> BuildResult:
             tarballs,
         )
         note(f"  node image: {node}")
+    current = {node, toolbox, *intermediates, *(image.ref for image in lab_images(v))}
+    removed = prune_stale(current, set(tarballs), cache_dir() / "images")
+    if removed:
+        note(f"  removed {len(removed)} images and tarballs of earlier recipes")
     return BuildResult(
         node,
         toolbox,

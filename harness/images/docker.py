@@ -14,7 +14,14 @@ from pathlib import Path
 
 from harness.steps import run
 
-__all__ = ["RECIPE_LABEL", "build_image", "has_image", "import_rootfs", "save_image"]
+__all__ = [
+    "RECIPE_LABEL",
+    "build_image",
+    "has_image",
+    "import_rootfs",
+    "prune_stale",
+    "save_image",
+]
 
 RECIPE_LABEL = "io.harness.recipe"
 # The docker CLI may be newer than the engine and lack buildx; the classic builder
@@ -83,3 +90,43 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def prune_stale(current: set[str], tarballs: set[Path], directory: Path) -> list[str]:
+    """Remove our images and saved tarballs from earlier recipes; return what went.
+
+    Only repositories that hold current images are touched, and Docker refuses to remove
+    an image a container still uses (an old cluster keeps its node image).
+    """
+    repositories = {ref.rsplit(":", 1)[0] for ref in current}
+    listed = run(
+        "list images",
+        [
+            "docker",
+            "images",
+            "--filter",
+            f"label={RECIPE_LABEL}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+    )
+    stale = [
+        ref
+        for ref in listed.stdout.decode().split()
+        if ref.rsplit(":", 1)[0] in repositories and ref not in current
+    ]
+    removed = [
+        ref
+        for ref in stale
+        if run("remove stale image", ["docker", "rmi", ref], check=False).returncode == 0
+    ]
+    for old in directory.glob("*.tar"):
+        if old not in tarballs:
+            old.unlink()
+            removed.append(old.name)
+    run(
+        "remove dangling images",
+        ["docker", "image", "prune", "-f", "--filter", f"label={RECIPE_LABEL}"],
+        check=False,
+    )
+    return removed

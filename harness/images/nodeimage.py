@@ -79,8 +79,8 @@ def assemble_node_image(
     wrapper_bin: Path,
     manifests: Path,
     preload: Sequence[Path],
-) -> str:
-    """Return the node image reference, building whatever the cache lacks."""
+) -> tuple[str, list[str]]:
+    """Return the node image reference (and its intermediate images), building what lacks."""
     base_recipe = _digest([rootfs_tarball.name])
     base = f"harness.local/node-rootfs:{base_recipe}"
     if not has_image(base, base_recipe):
@@ -103,10 +103,9 @@ def assemble_node_image(
 
     final_recipe = _digest([stage_recipe, *sorted(p.name for p in preload)])
     final = f"{NODE_REPOSITORY}:{v.kubernetes}-{final_recipe}"
-    if has_image(final, final_recipe):
-        return final
-    _preload(stage, final, final_recipe, preload)
-    return final
+    if not has_image(final, final_recipe):
+        _preload(stage, final, final_recipe, preload)
+    return final, [base, stage]
 
 
 def _preload(stage: str, final: str, recipe: str, preload: Sequence[Path]) -> None:
