@@ -42,4 +42,8 @@ def exec_in_pod(
         code = resp.returncode
     finally:
         resp.close()
+        # websocket-client's close() skips the socket once the server has closed the
+        # stream (every finished command); shutdown() closes it whatever the state.
+        if resp.sock is not None:
+            resp.sock.shutdown()
     return (code if code is not None else -1), "".join(output)
