@@ -30,8 +30,6 @@ __all__ = [
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 EXPECTED_NODES = 3
-KUBE_SYSTEM_READY = ("coredns",)
-"""kube-system Deployments that must be available before the cluster counts as up."""
 
 
 @dataclass(frozen=True)
@@ -110,18 +108,66 @@ def _status(settings: LabSettings) -> ClusterStatus:
         )
     try:
         ready = _nodes_ready(settings)
+        problem = _node_problem(ready) or _address_problem(settings, containers)
+        problem = problem or _kube_system_problem(settings)
     except Exception as exc:  # any API failure means "not healthy", with its reason
         return ClusterStatus(
             settings.cluster_name,
             containers,
             problem=f"API server not answering: {type(exc).__name__}: {exc}",
         )
-    problem = ""
-    if len(ready) != EXPECTED_NODES:
-        problem = f"expected {EXPECTED_NODES} nodes, API lists {len(ready)}"
-    elif not all(ready.values()):
-        problem = "nodes not Ready: " + ", ".join(n for n, r in sorted(ready.items()) if not r)
     return ClusterStatus(settings.cluster_name, containers, ready, problem)
+
+
+def _node_problem(ready: dict[str, bool]) -> str:
+    if len(ready) != EXPECTED_NODES:
+        return f"expected {EXPECTED_NODES} nodes, API lists {len(ready)}"
+    if not all(ready.values()):
+        return "nodes not Ready: " + ", ".join(n for n, r in sorted(ready.items()) if not r)
+    return ""
+
+
+def _address_problem(settings: LabSettings, containers: dict[str, str]) -> str:
+    """Node InternalIPs must be their containers' current addresses.
+
+    When Docker itself restarts, it restarts the node containers in any order and they
+    may swap addresses; the kubelets keep their old --node-ip, and the API server then
+    sends exec and logs requests to the wrong node.
+    """
+    out = run(
+        "node container addresses",
+        [
+            "docker",
+            "inspect",
+            "--format",
+            "{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            *containers,
+        ],
+    )
+    actual = dict(line.lstrip("/").split() for line in out.stdout.decode().splitlines())
+    with api_client(settings) as api:
+        nodes = client.CoreV1Api(api).list_node(_request_timeout=10).items
+    for node in nodes:
+        internal = [a.address for a in node.status.addresses or [] if a.type == "InternalIP"]
+        if actual.get(node.metadata.name) not in internal:
+            return (
+                f"node {node.metadata.name} advertises {internal} but its container has "
+                f"{actual.get(node.metadata.name)}"
+            )
+    return ""
+
+
+def _kube_system_problem(settings: LabSettings) -> str:
+    """Every kube-system pod must be Running and ready (after a restart they are not yet)."""
+    with api_client(settings) as api:
+        pods = client.CoreV1Api(api).list_namespaced_pod("kube-system", _request_timeout=10).items
+    unready = sorted(
+        p.metadata.name
+        for p in pods
+        if p.status.phase != "Running"
+        or not all(c.ready for c in p.status.container_statuses or [])
+    )
+    return f"kube-system pods not ready: {', '.join(unready)}" if unready else ""
 
 
 def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterStatus:
@@ -153,20 +199,13 @@ def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterSta
             ],
             settings.state_dir / "create.log",
         )
-    with phase("wait for nodes Ready and kube-system available"):
-        wait_until(
-            f"{EXPECTED_NODES} nodes Ready",
-            lambda: _all_ready(settings),
-            settings.nodes_ready_timeout,
-            interval=2.0,
-        )
-        for deployment in KUBE_SYSTEM_READY:
-            wait_until(
-                f"kube-system/{deployment} available",
-                lambda d=deployment: _deployment_available(settings, d),  # type: ignore[misc]
-                settings.nodes_ready_timeout,
-                interval=2.0,
-            )
+    with phase("wait for nodes Ready, addresses current, kube-system pods ready"):
+
+        def healthy() -> tuple[ClusterStatus | None, str]:
+            status = _status(settings)
+            return (status if status.healthy else None), status.problem
+
+        wait_until("the new cluster to be healthy", healthy, settings.nodes_ready_timeout, 2.0)
     return cluster_status(settings)
 
 
@@ -200,20 +239,3 @@ def _nodes_ready(settings: LabSettings) -> dict[str, bool]:
         )
         for n in nodes
     }
-
-
-def _all_ready(settings: LabSettings) -> tuple[bool | None, str]:
-    ready = _nodes_ready(settings)
-    seen = ", ".join(f"{n}={'Ready' if r else 'NotReady'}" for n, r in sorted(ready.items()))
-    ok = len(ready) == EXPECTED_NODES and all(ready.values())
-    return (True if ok else None), seen or "no nodes registered"
-
-
-def _deployment_available(settings: LabSettings, name: str) -> tuple[bool | None, str]:
-    with api_client(settings) as api:
-        dep = client.AppsV1Api(api).read_namespaced_deployment(
-            name, "kube-system", _request_timeout=10
-        )
-    available = dep.status.available_replicas or 0
-    wanted = dep.spec.replicas or 0
-    return (True if available >= wanted > 0 else None), f"{available}/{wanted} available"
