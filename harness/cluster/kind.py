@@ -53,7 +53,7 @@ class ClusterStatus:
 
     @property
     def healthy(self) -> bool:
-        """All node containers run, the API answers and every node is Ready."""
+        """Containers run, the API answers, nodes Ready at their current addresses, kube-system ready."""
         return self.exists and not self.problem
 
 
