@@ -53,7 +53,8 @@ class ClusterStatus:
 
     @property
     def healthy(self) -> bool:
-        """Containers run, the API answers, nodes Ready at their current addresses, kube-system ready."""
+        """Containers run, the API answers, nodes are Ready at their current addresses
+        and every kube-system pod is ready."""
         return self.exists and not self.problem
 
 
