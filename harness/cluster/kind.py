@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client
 
@@ -108,9 +109,12 @@ def _status(settings: LabSettings) -> ClusterStatus:
             settings.cluster_name, containers, problem=f"no kubeconfig at {settings.kubeconfig}"
         )
     try:
-        ready = _nodes_ready(settings)
-        problem = _node_problem(ready) or _address_problem(settings, containers)
-        problem = problem or _kube_system_problem(settings)
+        with api_client(settings) as api:
+            core = client.CoreV1Api(api)
+            nodes = core.list_node(_request_timeout=10).items
+            ready = _nodes_ready(nodes)
+            problem = _node_problem(ready) or _address_problem(nodes, containers)
+            problem = problem or _kube_system_problem(core)
     except Exception as exc:  # any API failure means "not healthy", with its reason
         return ClusterStatus(
             settings.cluster_name,
@@ -128,7 +132,7 @@ def _node_problem(ready: dict[str, bool]) -> str:
     return ""
 
 
-def _address_problem(settings: LabSettings, containers: dict[str, str]) -> str:
+def _address_problem(nodes: list[Any], containers: dict[str, str]) -> str:
     """Node InternalIPs must be their containers' current addresses.
 
     When Docker itself restarts, it restarts the node containers in any order and they
@@ -146,8 +150,6 @@ def _address_problem(settings: LabSettings, containers: dict[str, str]) -> str:
         ],
     )
     actual = dict(line.lstrip("/").split() for line in out.stdout.decode().splitlines())
-    with api_client(settings) as api:
-        nodes = client.CoreV1Api(api).list_node(_request_timeout=10).items
     for node in nodes:
         internal = [a.address for a in node.status.addresses or [] if a.type == "InternalIP"]
         if actual.get(node.metadata.name) not in internal:
@@ -158,10 +160,9 @@ def _address_problem(settings: LabSettings, containers: dict[str, str]) -> str:
     return ""
 
 
-def _kube_system_problem(settings: LabSettings) -> str:
+def _kube_system_problem(core: client.CoreV1Api) -> str:
     """Every kube-system pod must be Running and ready (after a restart they are not yet)."""
-    with api_client(settings) as api:
-        pods = client.CoreV1Api(api).list_namespaced_pod("kube-system", _request_timeout=10).items
+    pods = core.list_namespaced_pod("kube-system", _request_timeout=10).items
     unready = sorted(
         p.metadata.name
         for p in pods
@@ -231,9 +232,7 @@ def cluster_down(settings: LabSettings, kind: Path) -> None:
         raise ClusterUnavailable(f"node containers of {settings.cluster_name} survived deletion")
 
 
-def _nodes_ready(settings: LabSettings) -> dict[str, bool]:
-    with api_client(settings) as api:
-        nodes = client.CoreV1Api(api).list_node(_request_timeout=10).items
+def _nodes_ready(nodes: list[Any]) -> dict[str, bool]:
     return {
         n.metadata.name: any(
             c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])
