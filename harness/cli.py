@@ -64,9 +64,21 @@ def _cluster_status(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _pipeline_up(args: argparse.Namespace) -> None:
+    from harness.deploy.pipeline import pipeline_up
+
+    settings = _settings(args)
+    images = _images(args)
+    result = pipeline_up(settings, images)
+    note(f"pipeline up in {result.seconds['total']:.0f}s ({images.source} images)")
+    for part, seconds in result.seconds.items():
+        note(f"  {part}: {seconds:.1f}s")
+
+
 def _up(args: argparse.Namespace) -> None:
     _host(args)
     _cluster_up(args)
+    _pipeline_up(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=text, description=text)
         p.set_defaults(func=func)
 
-    add("up", _up, "host setup, images, and the lab cluster (reused when healthy)")
+    add("up", _up, "host setup, images, the lab cluster (reused when healthy) and the pipeline")
     host = sub.add_parser("host", help="prepare this machine's Docker").add_subparsers(
         dest="host_command", required=True
     )
@@ -103,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     add("up", _cluster_up, "create the 3-node cluster, or reuse it when healthy", cluster)
     add("down", _cluster_down, "delete the cluster", cluster)
     add("status", _cluster_status, "show whether the cluster is healthy", cluster)
+    pipeline = sub.add_parser("pipeline", help="the Spark streaming pipeline").add_subparsers(
+        dest="pipeline_command", required=True
+    )
+    add("up", _pipeline_up, "deploy manifests 01-10 in dependency order; wait for data", pipeline)
     add("down", _cluster_down, "delete the lab cluster")
     return parser
 

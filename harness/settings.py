@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "LabSettings", "Versions", "cache_dir"]
+__all__ = ["PROJECT_ROOT", "LabSettings", "PipelineVersions", "Versions", "cache_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +51,44 @@ class Versions:
     def kubernetes_staging(self) -> str:
         """The staging modules' version, v0.34.4 for v1.34.4."""
         return "v0." + self.kubernetes.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class PipelineVersions:
+    """Pinned pipeline component versions (checked in docs/pipeline-components-verified.md)."""
+
+    spark: str = "4.2.0"
+    """Newest Spark whose Kafka connector Maven Central serves; pyspark 4.2.0 carries its jars."""
+    kafka_clients: str = "3.9.2"
+    """What spark-sql-kafka 4.2.0's pom pins; it speaks to a 4.x broker over the wire."""
+    commons_pool2: str = "2.13.1"
+    """The Kafka connector's pool; pyspark only ships commons-pool 1."""
+    kafka: str = "4.4.0"
+    """The broker (KRaft, no ZooKeeper), kafka_2.13 from Maven Central."""
+    spark_operator: str = "v2.5.2"
+    """Kubeflow Spark Operator v2, github.com/kubeflow/spark-operator/v2."""
+    prometheus_operator: str = "v0.93.0"
+    prometheus: str = "v0.314.0"
+    """The Go module tag of Prometheus 3.14.0."""
+    alertmanager: str = "v0.31.1"
+    kube_state_metrics: str = "v2.20.0"
+    metrics_server: str = "v0.8.0"
+    vpa: str = "v1.7.1"
+    """Vertical Pod Autoscaler (recommender, updater, admission controller)."""
+    versitygw: str = "v1.7.0"
+    """Versity S3 gateway: an S3-compatible object store over a POSIX directory."""
+    controller_tools: str = "v0.21.0"
+    """controller-gen, which generates our CRDs from the upstream Go API types."""
+    franz_go: str = "v1.22.3"
+    """Kafka client of our own Go tools (producer, topic reader)."""
+    minio_go: str = "v7.4.1"
+    """S3 client of our own backup and restore tool."""
+
+    @property
+    def prometheus_app(self) -> str:
+        """Prometheus' own version for a module tag: v0.314.0 is 3.14.0."""
+        minor = self.prometheus.split(".")[1]
+        return f"v{minor[0]}.{int(minor[1:])}.{self.prometheus.split('.')[2]}"
 
 
 @dataclass(frozen=True)

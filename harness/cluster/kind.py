@@ -13,6 +13,7 @@ from typing import Any
 
 from kubernetes import client
 
+from harness.cluster.shared_storage import config_digest, ensure_shared_volumes, render_kind_config
 from harness.errors import ClusterUnavailable
 from harness.kube import api_client
 from harness.observe.wait import wait_until
@@ -174,7 +175,13 @@ def _kube_system_problem(core: client.CoreV1Api) -> str:
 
 def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterStatus:
     """Reuse the cluster when it is healthy; otherwise (re)create it and wait until it is."""
+    ensure_shared_volumes(settings)
+    config = render_kind_config(settings)
+    digest_file = settings.state_dir / "config.sha"
+    made_from = digest_file.read_text() if digest_file.exists() else ""
     status = cluster_status(settings)
+    if status.healthy and made_from != config_digest(config):
+        status = replace(status, problem="made from another kind config (shared mounts, labels)")
     if status.healthy and status.images == {node_image}:
         note(f"reusing healthy cluster {settings.cluster_name!r} ({len(status.nodes_ready)} nodes)")
         return status
@@ -194,7 +201,7 @@ def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterSta
                 "--image",
                 node_image,
                 "--config",
-                str(settings.kind_config),
+                str(config),
                 "--kubeconfig",
                 str(settings.kubeconfig),
                 "--retain",
@@ -208,6 +215,7 @@ def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterSta
             return (status if status.healthy else None), status.problem
 
         wait_until("the new cluster to be healthy", healthy, settings.nodes_ready_timeout, 2.0)
+    digest_file.write_text(config_digest(config))
     return cluster_status(settings)
 
 

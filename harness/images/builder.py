@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import InvalidInput
 from harness.images.catalog import ContainerImage, go_programs, lab_images
 from harness.images.docker import (
     build_image,
@@ -31,6 +29,7 @@ from harness.images.nodeimage import ASSETS, assemble_node_image
 from harness.images.rootfs import NODE_ROOTFS, TOOLS_ROOTFS, ensure_rootfs
 from harness.progress import note, phase
 from harness.settings import LabSettings, Versions, cache_dir
+from harness.templates import fill_placeholders
 
 __all__ = ["BuildResult", "build_lab_images", "fill_placeholders"]
 
@@ -151,20 +150,6 @@ def _dockerfile(image: ContainerImage, toolbox: str) -> str:
         quoted = ", ".join(f'"{part}"' for part in image.entrypoint)
         lines.append(f"ENTRYPOINT [{quoted}]")
     return "\n".join(lines) + "\n"
-
-
-_PLACEHOLDER = re.compile(r"@([a-z_]+)@")
-
-
-def fill_placeholders(text: str, values: dict[str, str], source: str) -> str:
-    """Replace @name@ placeholders; an unknown name is an error naming the file."""
-
-    def value(match: re.Match[str]) -> str:
-        if match[1] not in values:
-            raise InvalidInput(source, match[0], f"one of {sorted(values)}", match[1])
-        return values[match[1]]
-
-    return _PLACEHOLDER.sub(value, text)
 
 
 def _render_manifests(v: Versions, toolbox: str) -> Path:

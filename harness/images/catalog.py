@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.images.gobuild import GoProgram
-from harness.settings import Versions
+from harness.settings import PipelineVersions, Versions
 
-__all__ = ["ContainerImage", "control_plane_images", "go_programs", "lab_images"]
+__all__ = [
+    "ContainerImage",
+    "control_plane_images",
+    "go_programs",
+    "lab_images",
+    "pipeline_programs",
+]
 
 UPSTREAM_NODE_IMAGE = (
     "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
@@ -174,3 +180,83 @@ def lab_images(v: Versions) -> list[ContainerImage]:
             entrypoint=("/usr/local/bin/local-path-provisioner",),
         ),
     ]
+
+
+def pipeline_programs(p: PipelineVersions) -> dict[str, GoProgram]:
+    """Every Go program the pipeline needs, by name (all from the Go module proxy)."""
+    programs = [
+        GoProgram(
+            "spark-operator",
+            p.spark_operator,
+            ("github.com/kubeflow/spark-operator/v2/cmd/operator",),
+            module="github.com/kubeflow/spark-operator/v2",
+            wrapper=True,
+            outputs=("spark-operator",),
+        ),
+        GoProgram(
+            "prometheus-operator",
+            p.prometheus_operator,
+            (
+                "github.com/prometheus-operator/prometheus-operator/cmd/operator",
+                "github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader",
+            ),
+            module="github.com/prometheus-operator/prometheus-operator",
+            wrapper=True,
+            sibling_version=p.prometheus_operator,
+        ),
+        GoProgram(
+            "prometheus",
+            p.prometheus,
+            ("github.com/prometheus/prometheus/cmd/prometheus",),
+            module="github.com/prometheus/prometheus",
+            wrapper=True,
+            tags=("netgo",),
+        ),
+        GoProgram(
+            "alertmanager",
+            p.alertmanager,
+            ("github.com/prometheus/alertmanager/cmd/alertmanager",),
+            module="github.com/prometheus/alertmanager",
+            wrapper=True,
+        ),
+        GoProgram(
+            "kube-state-metrics",
+            p.kube_state_metrics,
+            ("k8s.io/kube-state-metrics/v2",),
+            module="k8s.io/kube-state-metrics/v2",
+            wrapper=True,
+            outputs=("kube-state-metrics",),
+        ),
+        GoProgram(
+            "metrics-server",
+            p.metrics_server,
+            ("sigs.k8s.io/metrics-server/cmd/metrics-server",),
+            module="sigs.k8s.io/metrics-server",
+            wrapper=True,
+        ),
+        GoProgram(
+            "vpa",
+            p.vpa,
+            tuple(
+                f"k8s.io/autoscaler/vertical-pod-autoscaler/pkg/{c}"
+                for c in ("recommender", "updater", "admission-controller")
+            ),
+            module="k8s.io/autoscaler/vertical-pod-autoscaler",
+            wrapper=True,
+        ),
+        GoProgram(
+            "versitygw",
+            p.versitygw,
+            ("github.com/versity/versitygw/cmd/versitygw",),
+            module="github.com/versity/versitygw",
+            wrapper=True,
+        ),
+        GoProgram(
+            "controller-gen",
+            p.controller_tools,
+            ("sigs.k8s.io/controller-tools/cmd/controller-gen",),
+            module="sigs.k8s.io/controller-tools",
+            wrapper=True,
+        ),
+    ]
+    return {prog.name: prog for prog in programs}

@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.settings import cache_dir
 from harness.steps import run_logged
 
-__all__ = ["NODE_ROOTFS", "TOOLS_ROOTFS", "Rootfs", "ensure_rootfs"]
+__all__ = ["JRE_ROOTFS", "NODE_ROOTFS", "TOOLS_ROOTFS", "Rootfs", "ensure_rootfs"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,28 @@ TOOLS_ROOTFS = Rootfs(
     ),
 )
 """Base of images that need a userland: kube-proxy, kube-router, the lab's toolbox."""
+
+
+JRE_ROOTFS = Rootfs(
+    "jre",
+    "bookworm",
+    (
+        # Spark 4 and Kafka 4 run on Java 17
+        "openjdk-17-jre-headless",
+        # Spark's scripts are bash; the operator image runs tini -s like upstream's
+        "bash",
+        "tini",
+        "procps",
+        "coreutils",
+        # PySpark driver and Python workers
+        "python3",
+        "ca-certificates",
+        # name lookups and socket checks in probes and entrypoints
+        "busybox",
+        "libnss-wrapper",
+    ),
+)
+"""Base of the Java images: Spark (driver, executors, operator) and the Kafka broker."""
 
 
 def ensure_rootfs(fs: Rootfs, mirror: str, log_dir: Path) -> Path:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from harness.errors import InvalidInput
-from harness.images.builder import fill_placeholders
+from harness.templates import fill_placeholders
 from harness.images.catalog import lab_images
 from harness.settings import Versions
 

@@ -1,0 +1,1 @@
+"""Deploying the pipeline: its manifests, checked against the API schemas before applying."""
