@@ -59,8 +59,10 @@ SHARED_VOLUMES = (
     SharedVolume("checkpoint", 256),
     SharedVolume("sink", 1024),
     SharedVolume("kafka", 1024),
+    SharedVolume("scratch", 64),
 )
-"""Checkpoint small so a fill test is quick; sink and broker log sized for hours of flow."""
+"""Checkpoint small so a fill test is quick; sink and broker log sized for hours of flow;
+scratch for the lab's own storage tests (fill, node loss)."""
 
 
 def shared_dir(settings: LabSettings) -> Path:

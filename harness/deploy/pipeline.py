@@ -24,7 +24,7 @@ from harness.deploy.manifests import MANIFESTS, layers, load_documents
 from harness.deploy.operator_chart import render_operator
 from harness.deploy.readiness import not_ready
 from harness.errors import StepFailed
-from harness.images.crds import CRD_SOURCES, generate_crds
+from harness.images.crds import CRD_SOURCES, generate_crds, load_crds
 from harness.images.pipeline import (
     PipelineImages,
     build_pipeline_images,
@@ -72,9 +72,7 @@ def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
     with phase("CRDs (generated from the upstream Go API types)"):
         crd_docs: list[dict[str, Any]] = []
         for source in CRD_SOURCES:
-            directory = generate_crds(source)
-            for path in sorted(directory.glob("*.yaml")):
-                crd_docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+            crd_docs += load_crds([generate_crds(source)])
         apply(kubectl, crd_docs)
         _wait_layer(settings, "CRDs", crd_docs, 120.0)
     timings["crds"] = time.monotonic() - step

@@ -6,8 +6,9 @@ Core Kubernetes kinds are checked against the strict JSON schemas the
 openAPIV3Schema of the CRDs we generate (harness.images.crds), read the way the API
 server reads a structural schema: unknown fields are errors unless
 ``x-kubernetes-preserve-unknown-fields`` says otherwise, ``x-kubernetes-int-or-string``
-takes both, and ``metadata`` (top-level or embedded) is checked leniently. A kind with
-no schema anywhere is an error: nothing is skipped silently.
+takes both, an object's own ``metadata`` is checked as the core ObjectMeta, and embedded
+objects' metadata leniently (types of the common fields; other fields allowed). A kind
+with no schema anywhere is an error: nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
 from harness.errors import InvalidInput
@@ -51,7 +52,26 @@ _LENIENT_METADATA: dict[str, Any] = {
         "finalizers": {"type": "array", "items": {"type": "string"}},
     },
 }
-"""What we check of an object's metadata under a CRD: the common fields' types, no more."""
+"""What we check of embedded metadata in a CRD: the common fields' types, no more."""
+
+_OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+_POD_TEMPLATE = "io.k8s.api.core.v1.PodTemplateSpec"
+_SCHEMALESS_CORE_TYPES: dict[GroupVersionKind, dict[tuple[str, ...], str]] = {
+    ("sparkoperator.k8s.io", "v1beta2", "SparkApplication"): {
+        ("spec", "driver", "template"): _POD_TEMPLATE,
+        ("spec", "executor", "template"): _POD_TEMPLATE,
+    },
+    ("sparkoperator.k8s.io", "v1beta2", "ScheduledSparkApplication"): {
+        ("spec", "template", "driver", "template"): _POD_TEMPLATE,
+        ("spec", "template", "executor", "template"): _POD_TEMPLATE,
+    },
+}
+"""CRD fields upstream marks Schemaless (any object) whose Go type is a core type.
+
+The Spark operator's driver and executor ``template`` is a ``*corev1.PodTemplateSpec``
+with ``+kubebuilder:validation:Schemaless``: the CRD accepts anything there and the
+operator's decoding silently drops unknown fields. We check it against the core schema.
+"""
 
 
 def validate_documents(
@@ -92,7 +112,7 @@ def validate_documents(
         validator = _builtin_validator(schema_dir, gvk)
         if validator is None and gvk in known:
             if gvk not in crd_validators:
-                crd_validators[gvk] = Draft202012Validator(_structural(known[gvk], root=True))
+                crd_validators[gvk] = _crd_validator(schema_dir, gvk, known[gvk])
             validator = crd_validators[gvk]
         if validator is None:
             errors.append(
@@ -153,6 +173,22 @@ def _builtin_validator(schema_dir: Path, gvk: GroupVersionKind) -> Any:
     return Draft202012Validator(schema, registry=registry)
 
 
+def _crd_validator(schema_dir: Path, gvk: GroupVersionKind, crd_schema: dict[str, Any]) -> Any:
+    schema = _structural(crd_schema, root=True)
+    definitions = _definitions(schema_dir)
+    base = json.loads((schema_dir / "_definitions.json").read_text())["$id"]
+    # The API server reads a custom object's own metadata as ObjectMeta: check it as such.
+    schema["properties"]["metadata"] = {"$ref": f"{base}#/$defs/{_OBJECT_META}"}
+    for path, core_type in _SCHEMALESS_CORE_TYPES.get(gvk, {}).items():
+        parent = schema
+        for name in path[:-1]:
+            parent = parent.get("properties", {}).get(name, {})
+        node = parent.get("properties", {}).get(path[-1])
+        if node is not None and "properties" not in node:
+            parent["properties"][path[-1]] = {"$ref": f"{base}#/$defs/{core_type}"}
+    return Draft202012Validator(schema, registry=definitions)
+
+
 def _structural(node: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
     """A CRD structural schema as JSON Schema with the API server's reading of it."""
     out = copy.copy(node)
@@ -163,7 +199,7 @@ def _structural(node: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
         out["type"] = [out["type"], "null"]
     properties = {name: _structural(sub) for name, sub in (out.get("properties") or {}).items()}
     embedded = bool(out.get("x-kubernetes-embedded-resource"))
-    if embedded:
+    if embedded or root:
         properties.setdefault("apiVersion", {"type": "string"})
         properties.setdefault("kind", {"type": "string"})
     metadata = properties.get("metadata", {})

@@ -126,6 +126,9 @@ def test_drain_moves_pods_and_uncordon_restores_scheduling(lab, namespace, sprea
     drained = lab.kubectl(
         "drain",
         first,
+        # Only this test's pods: the pipeline may share the cluster, and its broker's
+        # budget of 0 (06-autoscaling.yaml) refuses a whole-node drain by design.
+        f"--pod-selector=app={spread}",
         "--ignore-daemonsets",
         "--delete-emptydir-data",
         "--grace-period=1",

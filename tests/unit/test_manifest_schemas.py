@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.deploy.operator_chart import render_operator
 from harness.deploy.validate import builtin_schema_version, pipeline_crd_schemas, validate_documents
 
 MANIFESTS = Path(__file__).parents[2] / "manifests"
@@ -19,9 +20,18 @@ def pipeline_manifests() -> list[Path]:
     return sorted(p for p in MANIFESTS.glob("*.yaml") if re.match(r"^\d\d-", p.name))
 
 
+def platform_manifests() -> list[Path]:
+    return sorted((MANIFESTS / "platform").glob("*.yaml"))
+
+
 def documents(path: Path) -> list[tuple[str, dict]]:
     text = PLACEHOLDER.sub(DUMMY, path.read_text())
-    return [(path.name, doc) for doc in yaml.safe_load_all(text) if doc is not None]
+    docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    if path.name.endswith("-helm-values.yaml"):
+        # Helm values, not objects: check what the offline chart renderer makes of them
+        (values,) = docs
+        docs = render_operator(values, DUMMY, path.name)
+    return [(path.name, doc) for doc in docs]
 
 
 def parse(text: str) -> list[tuple[str, dict]]:
@@ -42,6 +52,13 @@ def test_there_are_ten_pipeline_manifests():
 
 @pytest.mark.parametrize("path", pipeline_manifests(), ids=lambda p: p.name)
 def test_manifest_matches_the_api_schemas(path, crds):
+    docs = documents(path)
+    assert docs, f"{path.name} holds no objects"
+    assert validate_documents(docs, crds=crds) == []
+
+
+@pytest.mark.parametrize("path", platform_manifests(), ids=lambda p: f"platform/{p.name}")
+def test_platform_manifest_matches_the_api_schemas(path, crds):
     docs = documents(path)
     assert docs, f"{path.name} holds no objects"
     assert validate_documents(docs, crds=crds) == []
@@ -222,13 +239,38 @@ def test_an_unknown_field_in_a_spark_application_is_named(crds):
     ]
 
 
-def test_crd_metadata_is_checked_leniently(crds):
+def test_a_custom_objects_own_metadata_is_checked_as_object_meta(crds):
     text = SPARK_APPLICATION.replace(
         "metadata: {name: stream, namespace: pipeline}",
-        "metadata: {name: stream, namespace: pipeline, generateName: s-, labels: {tier: 2}}",
+        "metadata: {name: stream, namespace: pipeline, generateName: s-, label: {tier: 2}}",
     )
     assert validate_documents(parse(text), crds=crds) == [
-        "inline.yaml: SparkApplication/stream: metadata.labels.tier: expected string, got integer 2"
+        "inline.yaml: SparkApplication/stream: metadata.label: unknown field "
+        "(did you mean 'labels'?)"
+    ]
+
+
+PROMETHEUS = """
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: main, namespace: monitoring}
+spec:
+  replicas: 1
+  storage:
+    volumeClaimTemplate:
+      metadata: {labels: {app: prometheus}, generateName: data-}
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+"""
+
+
+def test_embedded_metadata_is_checked_leniently(crds):
+    assert validate_documents(parse(PROMETHEUS), crds=crds) == []
+    text = PROMETHEUS.replace("{app: prometheus}", "{app: 2}")
+    assert validate_documents(parse(text), crds=crds) == [
+        "inline.yaml: Prometheus/main: spec.storage.volumeClaimTemplate.metadata.labels.app: "
+        "expected string, got integer 2"
     ]
 
 
@@ -271,6 +313,6 @@ metadata: {name: c}
 spec: {port: [8080]}
 """
     assert validate_documents(parse(crd), crds={}) == [
-        "inline.yaml: Widget/b: spec.color: unknown field (did you mean 'extra'?)",
+        "inline.yaml: Widget/b: spec.color: unknown field (known fields: extra, port)",
         "inline.yaml: Widget/c: spec.port: expected integer or string, got array",
     ]

@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from harness.errors import InvalidInput
-from harness.templates import fill_placeholders
 from harness.images.catalog import lab_images
 from harness.settings import Versions
+from harness.templates import fill_placeholders
 
 MANIFESTS = Path(__file__).parents[2] / "harness" / "images" / "assets" / "node" / "manifests"
 VALUES = {

@@ -38,7 +38,7 @@ type backupResult struct {
 }
 
 // runBackup implements the backup subcommand.
-func runBackup(args []string) error {
+func runBackup(args []string) (err error) {
 	cmd := newCommand("backup", "[flags]", backupDesc)
 	s3 := addS3Flags(cmd)
 	source := cmd.String("source", "BACKUP_SOURCE", "", "directory to back up (required)")
@@ -60,6 +60,7 @@ func runBackup(args []string) error {
 	}
 	ctx, cancel := s3.context()
 	defer cancel()
+	defer func() { err = s3.explain(err) }()
 
 	tmp, err := os.CreateTemp("", "pipeline-tools-backup-*.tar.gz")
 	if err != nil {

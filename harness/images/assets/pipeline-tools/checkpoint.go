@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -12,7 +14,7 @@ const checkpointInfoDesc = `
 Prints one JSON object describing a Structured Streaming checkpoint:
   {"last_offset_batch": N, "last_commit_batch": M, "offsets": {...}}
 N and M are the highest batch ids in <dir>/offsets and <dir>/commits (-1
-when the directory is missing or empty). offsets is the source offsets JSON
+when the directory is missing or empty; a missing <dir> gives -1 for both). offsets is the source offsets JSON
 of offsets file N (line 3 on, one line per source, e.g.
 {"events":{"0":123,"1":456}}); with several sources their objects are merged,
 sources without offsets ("-") are left out, and it is null when there is none.`
@@ -34,8 +36,10 @@ func runCheckpointInfo(args []string) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
+	} else if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "checkpoint directory %s does not exist (yet)\n", dir)
 	}
 	info, err := readCheckpointInfo(dir)
 	if err != nil {

@@ -108,7 +108,8 @@ func (c *command) parse(args []string) error {
 		}
 		if v := os.Getenv(env); v != "" {
 			if err := c.fs.Set(name, v); err != nil {
-				return usagef("environment variable %s=%q: %v", env, v, err)
+				typ, _ := flag.UnquoteUsage(c.fs.Lookup(name))
+				return usagef("environment variable %s=%q is not a valid %s (for --%s)", env, v, typ, name)
 			}
 		}
 	}

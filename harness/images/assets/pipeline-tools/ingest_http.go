@@ -24,7 +24,30 @@ type ingestState struct {
 	lastAckNs  atomic.Int64 // unix nanoseconds of the last ack; 0 = none yet
 	unhealthy  atomic.Bool  // set by POST /fail, cleared by POST /recover
 	burning    atomic.Int64 // running /burn goroutines
+	pendingNs  atomic.Int64 // unix nanoseconds the current send started; 0 = none
+	pendingSeq atomic.Int64 // seq of the current send
+	connErrors atomic.Int64 // failed broker connection attempts
 	lastErr    lastErr
+}
+
+// sending records that a send of seq starts (or, with seq 0, that none is
+// pending). The first attempt's start time is kept across retries.
+func (s *ingestState) sending(seq int64) {
+	if seq == 0 {
+		s.pendingNs.Store(0)
+		return
+	}
+	if s.pendingSeq.Swap(seq) != seq || s.pendingNs.Load() == 0 {
+		s.pendingNs.Store(time.Now().UnixNano())
+	}
+}
+
+// unacked returns how long the pending send has waited, 0 if none.
+func (s *ingestState) unacked(now time.Time) time.Duration {
+	if ns := s.pendingNs.Load(); ns != 0 {
+		return now.Sub(time.Unix(0, ns))
+	}
+	return 0
 }
 
 // acknowledged records a successful send of seq.
@@ -148,6 +171,10 @@ func (s *ingestState) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	metric("ingest_events_acked_total", "counter", "Events acknowledged by Kafka.", s.acked.Load(), labels)
 	metric("ingest_send_errors_total", "counter", "Failed send attempts (each is retried).", s.sendErrors.Load(), labels)
 	metric("ingest_last_acked_seq", "gauge", "Sequence number of the last acknowledged event.", s.lastSeq.Load(), labels)
+	metric("ingest_broker_connect_errors_total", "counter", "Failed Kafka broker connection attempts.", s.connErrors.Load(), labels)
+	fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s%s %.3f\n", "ingest_unacked_seconds",
+		"Time the current event has waited for its ack (0 when none is pending).",
+		"ingest_unacked_seconds", "ingest_unacked_seconds", labels, s.unacked(time.Now()).Seconds())
 	metric("ingest_healthy", "gauge", "1 unless made unhealthy with POST /fail.", int64(healthy), labels)
 	metric("ingest_cpu_burns_active", "gauge", "Running /burn requests.", s.burning.Load(), labels)
 	metric("ingest_info", "gauge", "Producer identity; run changes on every process start.", 1,

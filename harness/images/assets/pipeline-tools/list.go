@@ -27,7 +27,7 @@ type backupEntry struct {
 }
 
 // runListBackups implements the list-backups subcommand.
-func runListBackups(args []string) error {
+func runListBackups(args []string) (err error) {
 	cmd := newCommand("list-backups", "[flags]", listBackupsDesc)
 	s3 := addS3Flags(cmd)
 	if err := cmd.parse(args); err != nil {
@@ -42,6 +42,7 @@ func runListBackups(args []string) error {
 	}
 	ctx, cancel := s3.context()
 	defer cancel()
+	defer func() { err = s3.explain(err) }()
 	ok, err := cl.BucketExists(ctx, *s3.bucket)
 	if err != nil {
 		return fmt.Errorf("check bucket %q: %w", *s3.bucket, err)

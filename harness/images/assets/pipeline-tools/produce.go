@@ -45,7 +45,7 @@ func runProduce(args []string) error {
 	brokers := cmd.String("brokers", "KAFKA_BROKERS", "kafka:9092", "Kafka bootstrap brokers, comma separated")
 	topic := cmd.String("topic", "KAFKA_TOPIC", "events", "topic to write to")
 	rate := cmd.Float("rate", "EVENTS_PER_SECOND", 20, "events per second")
-	producerID := cmd.String("producer-id", "PRODUCER_ID", "", "producer id, the record key and \"producer\" field (default $HOSTNAME)")
+	producerID := cmd.String("producer-id", "PRODUCER_ID", "", "producer id, the record key and \"producer\" field; empty means $HOSTNAME")
 	listen := cmd.String("listen", "LISTEN", ":8080", "HTTP listen address")
 	if err := cmd.parse(args); err != nil {
 		return err
@@ -85,7 +85,8 @@ func runProduce(args []string) error {
 		kgo.DefaultProduceTopic(*topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is on by default and needs acks=all
 		kgo.ProducerLinger(0),
-		kgo.RecordDeliveryTimeout(15*time.Second),
+		kgo.RecordDeliveryTimeout(10*time.Second),
+		kgo.WithHooks(connectHook{st}),
 	)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
@@ -108,6 +109,7 @@ func runProduce(args []string) error {
 	log.Printf("producing to topic %q via %s as producer=%s run=%s at %g/s; http on %s",
 		*topic, *brokers, st.producer, st.run, *rate, ln.Addr())
 
+	go watchPending(ctx, st)
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
@@ -120,30 +122,31 @@ func runProduce(args []string) error {
 }
 
 // shutdown stops the produce loop, flushes the client and closes the HTTP
-// server, giving up after about 4.5 s in total so the process exits within 5 s.
+// server. Every step is bounded (loop 3 s, flush until 4 s, HTTP 0.3 s, close
+// 0.2 s) so the process exits within 5 s even while Kafka does not answer.
 func shutdown(cl *kgo.Client, srv *http.Server, st *ingestState, loopDone <-chan struct{}) {
-	deadline := time.Now().Add(4500 * time.Millisecond)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
+	start := time.Now()
 	select {
 	case <-loopDone:
-	case <-ctx.Done():
-		log.Printf("produce loop still waiting for an ack at the shutdown deadline")
+	case <-time.After(3 * time.Second):
+		log.Printf("produce loop still waiting for an ack of seq %d; giving up on it", st.pendingSeq.Load())
 	}
-	flushCtx, flushCancel := context.WithDeadline(ctx, deadline.Add(-500*time.Millisecond))
+	flushCtx, flushCancel := context.WithDeadline(context.Background(), start.Add(4*time.Second))
 	if err := cl.Flush(flushCtx); err != nil {
 		log.Printf("flush: %v", err)
 	}
 	flushCancel()
-	httpCtx, httpCancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	httpCtx, httpCancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	_ = srv.Shutdown(httpCtx)
 	httpCancel()
-	go cl.Close() // Close can wait on in-flight requests; do not let it hold the exit
+	closed := make(chan struct{})
+	go func() { cl.Close(); close(closed) }() // Close may wait on in-flight requests
 	select {
+	case <-closed:
 	case <-time.After(200 * time.Millisecond):
-	case <-ctx.Done():
 	}
-	log.Printf("stopped: acked=%d last_seq=%d errors=%d", st.acked.Load(), st.lastSeq.Load(), st.sendErrors.Load())
+	log.Printf("stopped after %s: acked=%d last_seq=%d errors=%d",
+		time.Since(start).Round(time.Millisecond), st.acked.Load(), st.lastSeq.Load(), st.sendErrors.Load())
 }
 
 // produceLoop sends events with consecutive seq numbers, one every interval,
@@ -161,6 +164,7 @@ func produceLoop(ctx context.Context, cl *kgo.Client, st *ingestState, topic str
 		value, _ := json.Marshal(event{Producer: st.producer, Run: st.run, Seq: seq, TS: time.Now().UnixMilli()})
 		backoff := 100 * time.Millisecond
 		failures := 0
+		st.sending(seq)
 		for {
 			rec := &kgo.Record{Topic: topic, Key: []byte(st.producer), Value: value}
 			err := cl.ProduceSync(ctx, rec).FirstErr()
@@ -183,6 +187,7 @@ func produceLoop(ctx context.Context, cl *kgo.Client, st *ingestState, topic str
 			backoff = min(2*backoff, maxBackoff)
 		}
 		st.acknowledged(seq)
+		st.sending(0)
 		if failures > 0 {
 			log.Printf("seq %d acknowledged after %d failed attempts", seq, failures)
 		}
@@ -190,6 +195,40 @@ func produceLoop(ctx context.Context, cl *kgo.Client, st *ingestState, topic str
 		if lag := time.Since(next); lag > time.Second {
 			next = time.Now() // after an outage continue at the normal rate, no burst
 		}
+	}
+}
+
+// watchPending logs every 10 s while a send waits for its ack. With the
+// idempotent producer a request that got no response is retried by the client
+// itself until the broker answers (failing it could break the sequence), so
+// during a broker outage ProduceSync blocks instead of returning errors.
+func watchPending(ctx context.Context, st *ingestState) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if wait := st.unacked(now); wait >= 10*time.Second {
+				msg := fmt.Sprintf("seq %d not acknowledged for %s, client still retrying", st.pendingSeq.Load(), wait.Round(time.Second))
+				if e := st.lastErr.get(); e != "" {
+					msg += "; last error: " + e
+				}
+				log.Print(msg)
+			}
+		}
+	}
+}
+
+// connectHook counts failed broker connections and remembers the error.
+type connectHook struct{ st *ingestState }
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (h connectHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		h.st.connErrors.Add(1)
+		h.st.lastErr.set(err)
 	}
 }
 

@@ -30,7 +30,7 @@ type restoreResult struct {
 }
 
 // runRestore implements the restore subcommand.
-func runRestore(args []string) error {
+func runRestore(args []string) (err error) {
 	cmd := newCommand("restore", "[flags]", restoreDesc)
 	s3 := addS3Flags(cmd)
 	target := cmd.String("target", "RESTORE_TARGET", "", "directory to restore into (required)")
@@ -53,6 +53,7 @@ func runRestore(args []string) error {
 	}
 	ctx, cancel := s3.context()
 	defer cancel()
+	defer func() { err = s3.explain(err) }()
 
 	key := *keyFlag
 	if key == "" {

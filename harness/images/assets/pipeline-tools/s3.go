@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -77,6 +78,14 @@ func (o *s3Options) client() (*minio.Client, error) {
 		return nil, fmt.Errorf("s3 client for %s: %w", *o.endpoint, err)
 	}
 	return cl, nil
+}
+
+// explain adds what a timeout means to err.
+func (o *s3Options) explain(err error) error {
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (no answer from %s within --timeout %s)", err, *o.endpoint, *o.timeout)
+	}
+	return err
 }
 
 // context returns a context bounded by --timeout.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -199,9 +200,7 @@ func TestParseEventKey(t *testing.T) {
 func summarize(files []committedFile) []string {
 	var out []string
 	for _, f := range files {
-		out = append(out, f.path+"@"+itoa(f.batch))
+		out = append(out, f.path+"@"+strconv.FormatInt(f.batch, 10))
 	}
 	return out
 }
-
-func itoa(n int64) string { return strings.TrimSpace(strings.Replace(string(rune('0'+n%10)), "", "", 0)) }

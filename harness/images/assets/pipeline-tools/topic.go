@@ -23,8 +23,10 @@ order:
   <partition> <offset> <producer> <run> <seq>
 run is "-" when the event has none. A value that is not event JSON prints
   <partition> <offset> ! <base64 of value>
-Transaction markers are skipped. Ends with "records=<n> partitions=<p>" on
-stderr.`
+Transaction markers are skipped (records of aborted transactions are
+printed: the read is read_uncommitted, like the Spark job's default). Brokers
+that cannot be reached at start are retried for 30 s. Ends with
+"records=<n> partitions=<p>" on stderr.`
 
 // runTopicDump implements the topic-dump subcommand.
 func runTopicDump(args []string) error {
@@ -151,9 +153,18 @@ func topicBounds(ctx context.Context, seeds []string, topic string) (starts, end
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	collect := func(what string, list func(context.Context, ...string) (kadm.ListedOffsets, error)) (map[int32]int64, error) {
-		listed, err := list(ctx, topic)
-		if err != nil {
-			return nil, fmt.Errorf("list %s offsets of topic %q via %v: %w", what, topic, seeds, err)
+		// Brokers that cannot be reached are retried for up to 30 s.
+		retryCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var listed kadm.ListedOffsets
+		for {
+			listed, err = list(ctx, topic)
+			if err == nil {
+				break
+			}
+			if !sleepUntil(retryCtx, time.Now().Add(time.Second)) {
+				return nil, fmt.Errorf("list %s offsets of topic %q via %v: %w", what, topic, seeds, err)
+			}
 		}
 		out := map[int32]int64{}
 		for p, o := range listed[topic] {
