@@ -117,7 +117,7 @@ class Listener(StreamingQueryListener):  # type: ignore[misc]
 
 
 class MetricsHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path != "/metrics":
             self.send_error(404)
             return
@@ -128,7 +128,7 @@ class MetricsHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -4,6 +4,7 @@ Uses the lab's scratch volume (64 MiB tmpfs shared by both workers), presented a
 `local` PersistentVolume exactly like the checkpoint's (manifests/03-storage.yaml).
 """
 
+import contextlib
 import subprocess
 import uuid
 
@@ -135,7 +136,5 @@ def test_data_outlives_the_worker_that_wrote_it(lab, namespace, scratch_claim):
         assert code == 0 and out.strip() == token, f"{second} cannot read what {first} wrote: {out}"
     finally:
         restore()
-        try:
+        with contextlib.suppress(client.ApiException):
             exec_in_pod(lab.core, namespace, "reader", ["rm", "-f", f"/scratch/token-{token}"])
-        except client.ApiException:
-            pass
