@@ -68,12 +68,14 @@ def _reader_pod(image: str) -> dict[str, Any]:
                     "volumeMounts": [
                         {"name": "sink", "mountPath": "/data/sink", "readOnly": True},
                         {"name": "checkpoint", "mountPath": "/checkpoint", "readOnly": True},
+                        {"name": "tmp", "mountPath": "/tmp"},
                     ],
                 }
             ],
             "volumes": [
                 {"name": "sink", "persistentVolumeClaim": {"claimName": "spark-sink"}},
                 {"name": "checkpoint", "persistentVolumeClaim": {"claimName": "spark-checkpoint"}},
+                {"name": "tmp", "emptyDir": {}},
             ],
         },
     }

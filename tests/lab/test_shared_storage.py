@@ -133,7 +133,8 @@ def test_data_outlives_the_worker_that_wrote_it(lab, namespace, scratch_claim):
         subprocess.run(["docker", "stop", "-t", "2", first], check=True, capture_output=True)
         _pod(lab, namespace, "reader", second, "exec sleep 3600")
         code, out = exec_in_pod(lab.core, namespace, "reader", ["cat", f"/scratch/token-{token}"])
-        assert code == 0 and out.strip() == token, f"{second} cannot read what {first} wrote: {out}"
+        assert code == 0, f"{second} cannot read what {first} wrote: {out}"
+        assert out.strip() == token, f"{second} read {out!r}, {first} wrote {token!r}"
     finally:
         restore()
         with contextlib.suppress(client.ApiException):

@@ -23,6 +23,8 @@ type subcommand struct {
 // commands lists every subcommand in the order help shows them.
 var commands = []subcommand{
 	{"produce", "run the ingest service: write numbered events to Kafka, serve probes and metrics", runProduce},
+	{"create-topic", "create the pipeline's topic if it does not exist", runCreateTopic},
+	{"alert-sink", "receive Alertmanager webhook notifications and serve them back", runAlertSink},
 	{"topic-dump", "print every record of a topic up to its end offsets at start", runTopicDump},
 	{"sink-dump", "print the rows of a Spark file sink that its metadata log commits", runSinkDump},
 	{"checkpoint-info", "print the last offset/commit batch and source offsets of a Spark checkpoint", runCheckpointInfo},
