@@ -106,13 +106,14 @@ def crd_sources(p: PipelineVersions) -> dict[str, CrdSource]:
         # Makefile `manifests`: crd:generateEmbeddedObjectMeta=true paths="./...". That
         # keeps the labels and annotations of embedded ObjectMeta (volumeClaimTemplate
         # of ephemeral volumes) from being pruned; the driver and executor `template`
-        # is Schemaless upstream (any object, kept whole). Only v1beta2: SparkApplication
-        # and ScheduledSparkApplication (v1alpha1 is SparkConnect, which we do not run).
+        # is Schemaless upstream (any object, kept whole). v1beta2: SparkApplication and
+        # ScheduledSparkApplication; v1alpha1: SparkConnect, which we do not run, but the
+        # operator always starts its controller and will not start without the CRD.
         CrdSource(
             "spark-operator",
             spark,
             p.spark_operator,
-            (f"{spark}/api/v1beta2",),
+            (f"{spark}/api/v1beta2", f"{spark}/api/v1alpha1"),
             ("generateEmbeddedObjectMeta=true", "maxDescLen=0"),
         ),
         # Makefile `generate-crds`: CRD_OPTIONS=crd:crdVersions=v1 with paths ./v1 and
@@ -203,17 +204,18 @@ def _prepare_module(api: CrdSource, work: Path, log: Path) -> None:
     mod = wrapper_go_mod(
         f"crd-{api.name}", api.module, api.version, upstream_mod, api.sibling_version, True
     )
+    imports = "\n".join(f'\t_ "{p}"' for p in api.packages)
+    tools = f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
     stamp = work / ".wrapper"
-    if stamp.exists() and stamp.read_text() == mod and (work / "go.sum").exists():
+    if stamp.exists() and stamp.read_text() == mod + tools and (work / "go.sum").exists():
         return  # tidied before; go.mod now also lists the indirect requirements
     stamp.unlink(missing_ok=True)
     (work / "go.mod").write_text(mod)
-    imports = "\n".join(f'\t_ "{p}"' for p in api.packages)
-    (work / "tools.go").write_text(f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n")
+    (work / "tools.go").write_text(tools)
     run_logged(
         f"go mod tidy for {api.name} CRDs", ["go", "mod", "tidy"], log, env=_GO_ENV, cwd=work
     )
-    stamp.write_text(mod)
+    stamp.write_text(mod + tools)
 
 
 def _only_tolerated_errors(api: CrdSource, log: Path) -> bool:

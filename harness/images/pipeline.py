@@ -220,6 +220,8 @@ def build_pipeline_images(
         for image in wanted:
             recipe = _digest(programs[image.program].recipe(), toolbox, *image.entrypoint)
             ref = f"harness.local/{image.repo}"
+            if image.program == "pipeline-tools":
+                ref += f"-{recipe[:8]}"  # our own code changes often: the tag says which
             if not has_image(ref, recipe):
                 note(f"  building {ref}")
                 lines = [f"FROM {toolbox}"]
