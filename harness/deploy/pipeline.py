@@ -32,7 +32,7 @@ from harness.images.pipeline import (
 )
 from harness.images.source import LabImages
 from harness.kube import api_client
-from harness.observe.prometheus import prometheus, query_value
+from harness.observe.prometheus import prometheus
 from harness.observe.wait import wait_until
 from harness.progress import note, phase
 from harness.settings import LabSettings, PipelineVersions
@@ -174,7 +174,7 @@ def wait_for_data(settings: LabSettings, timeout: float = DATA_TIMEOUT) -> float
     with prometheus(settings) as prom:
 
         def probe() -> tuple[float | None, str]:
-            rows = query_value(prom, 'sum(spark_stream_input_rows_total{query="events"})')
+            rows = prom.query('sum(spark_stream_input_rows_total{query="events"})')
             total = rows[0][1] if rows else 0.0
             return (total if total > 0 else None), f"input rows counted: {total:.0f}"
 

@@ -9,21 +9,49 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 from prometheus_api_client import PrometheusConnect
 
+from harness.errors import StepFailed
 from harness.kube import api_client
 from harness.settings import LabSettings
 
-__all__ = ["PROMETHEUS_SERVICE", "prometheus", "query_value"]
+__all__ = ["PROMETHEUS_SERVICE", "Prometheus", "prometheus", "query_value"]
 
 PROMETHEUS_SERVICE = ("monitoring", "prometheus:web")
 
 
+@dataclass(frozen=True)
+class Prometheus:
+    """prometheus-api-client for PromQL, plus the HTTP API endpoints it does not wrap."""
+
+    client: PrometheusConnect
+    session: requests.Session
+    url: str
+
+    def query(self, promql: str) -> list[tuple[dict[str, str], float]]:
+        """An instant query's result as (labels, value) pairs."""
+        return query_value(self.client, promql)
+
+    def api(self, path: str, **params: str) -> Any:
+        """GET /api/v1/<path> and return its data field (rules, alerts, targets, ...)."""
+        response = self.session.get(f"{self.url}/api/v1/{path}", params=params, timeout=15)
+        body = response.json() if response.content else {}
+        if response.status_code != 200 or body.get("status") != "success":
+            raise StepFailed(
+                f"Prometheus API {path}",
+                ["GET", response.url],
+                response.status_code,
+                response.text[:500],
+            )
+        return body["data"]
+
+
 @contextmanager
-def prometheus(settings: LabSettings, url: str | None = None) -> Iterator[PrometheusConnect]:
+def prometheus(settings: LabSettings, url: str | None = None) -> Iterator[Prometheus]:
     """A Prometheus client: the given URL, or the lab's Prometheus through the API server."""
     session = requests.Session()
     if url is None:
@@ -37,7 +65,7 @@ def prometheus(settings: LabSettings, url: str | None = None) -> Iterator[Promet
             if conf.api_key.get("authorization"):
                 session.headers["Authorization"] = conf.api_key["authorization"]
     try:
-        yield PrometheusConnect(url=url, session=session, timeout=15)
+        yield Prometheus(PrometheusConnect(url=url, session=session, timeout=15), session, url)
     finally:
         session.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fixtures.pipeline import Pipeline
 from harness.integrity.collect import reconcile_pipeline
-from harness.observe.prometheus import query_value
 from harness.observe.wait import wait_until
 
 FLOW_SECONDS = 120.0
@@ -13,8 +12,7 @@ FLOW_SECONDS = 120.0
 def test_two_minutes_of_flow_reconcile_exactly_once(pipeline: Pipeline) -> None:
     def flowed() -> tuple[float | None, str]:
         # Progress reports from the current driver: batches completed since it started.
-        rows = query_value(
-            pipeline.prom,
+        rows = pipeline.prom.query(
             'max(spark_stream_last_progress_timestamp_seconds{query="events"})'
             ' - max(spark_stream_driver_start_timestamp_seconds{query="events"})',
         )
