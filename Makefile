@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up down test unit lab lint bench
+.PHONY: up down test unit lab pipeline lint bench bench-pipeline
 
 $(BIN)/harness: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,7 @@ $(BIN)/harness: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-up: $(BIN)/harness            ## host setup + offline images + 3-node kind cluster
+up: $(BIN)/harness            ## host setup + images + 3-node kind cluster + the pipeline
 	$(BIN)/harness up
 
 down: $(BIN)/harness
@@ -30,8 +30,14 @@ unit: $(BIN)/harness
 lab: $(BIN)/harness
 	$(BIN)/pytest -m lab
 
+pipeline: $(BIN)/harness
+	$(BIN)/pytest -m pipeline
+
 lint: $(BIN)/harness
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: $(BIN)/harness         ## cold/warm build, cluster up, memory (slow: rebuilds)
 	$(BIN)/python bench/lab.py
+
+bench-pipeline: $(BIN)/harness  ## warm bring-up until data flows; steady-state CPU and memory
+	$(BIN)/python bench/pipeline.py
