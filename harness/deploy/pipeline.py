@@ -22,6 +22,7 @@ from harness.cluster.kind import node_containers
 from harness.cluster.shared_storage import check_visible_in_nodes
 from harness.deploy.manifests import MANIFESTS, layers, load_documents
 from harness.deploy.operator_chart import render_operator
+from harness.deploy.operator_helm import chart_repo_reachable, helm_install_operator
 from harness.deploy.readiness import not_ready
 from harness.errors import StepFailed
 from harness.images.crds import CRD_SOURCES, generate_crds, load_crds
@@ -81,6 +82,15 @@ def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
         step = time.monotonic()
         with phase(layer.name):
             docs = _layer_documents(layer.files, values, images)
+            if layer.files[0].startswith("04-") and _use_helm(images):
+                helm_install_operator(
+                    settings,
+                    MANIFESTS / layer.files[0],
+                    images.refs["spark_operator"],
+                    PipelineVersions(),
+                )
+                timings[layer.name] = time.monotonic() - step
+                continue
             if layer.files[0] == "01-namespace.yaml":
                 apply(kubectl, docs)
                 apply(kubectl, [_job_configmap()])
@@ -104,6 +114,15 @@ def _images(settings: LabSettings, lab: LabImages) -> PipelineImages:
         return build_pipeline_images(settings, lab.toolbox_image, p)
     offline = build_pipeline_images(settings, lab.toolbox_image, p, only=("tools",))
     return upstream_pipeline_images(p, offline.refs["tools"])
+
+
+def _use_helm(images: PipelineImages) -> bool:
+    """Helm from the chart repository with upstream images; the offline render otherwise."""
+    if images.source != "upstream":
+        return False
+    reachable = chart_repo_reachable(PipelineVersions())
+    note(f"  operator chart repository {'reachable: helm' if reachable else 'unreachable: render'}")
+    return reachable
 
 
 def _layer_documents(

@@ -258,5 +258,12 @@ def pipeline_programs(p: PipelineVersions) -> dict[str, GoProgram]:
             module="sigs.k8s.io/controller-tools",
             wrapper=True,
         ),
+        GoProgram(
+            "helm",
+            p.helm,
+            ("helm.sh/helm/v3/cmd/helm",),
+            module="helm.sh/helm/v3",
+            wrapper=True,
+        ),
     ]
     return {prog.name: prog for prog in programs}

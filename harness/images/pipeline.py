@@ -209,6 +209,7 @@ def build_pipeline_images(
     programs = {**pipeline_programs(p), "pipeline-tools": tools_program()}
     wanted = [i for i in _go_images(p) if not only or i.role in only]
     needed = {i.program for i in wanted} | ({"spark-operator"} if not only else set())
+    needed -= {"helm", "controller-gen"}  # tools of the deploy, built when used
     bins: dict[str, Path] = {}
     for name, program in programs.items():
         if name not in needed:
