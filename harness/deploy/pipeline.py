@@ -97,6 +97,7 @@ def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
             else:
                 if "platform/vpa.yaml" in layer.files:
                     _ensure_vpa_certs(settings)
+                _replace_changed_jobs(settings, docs)
                 apply(kubectl, docs)
             _wait_layer(settings, layer.name, docs, LAYER_TIMEOUT)
         timings[layer.name] = time.monotonic() - step
@@ -150,6 +151,43 @@ def _job_configmap() -> dict[str, Any]:
         },
         "data": {"stream.py": source.read_text()},
     }
+
+
+def _replace_changed_jobs(settings: LabSettings, docs: list[dict[str, Any]]) -> None:
+    """A Job's pod template is immutable: delete a Job whose containers changed, so the
+    apply that follows creates it anew (a new image after a rebuild, new arguments)."""
+    with api_client(settings) as api:
+        batch = client.BatchV1Api(api)
+        for doc in docs:
+            if doc["kind"] != "Job":
+                continue
+            name, ns = doc["metadata"]["name"], doc["metadata"]["namespace"]
+            try:
+                live = batch.read_namespaced_job(name, ns)
+            except client.ApiException as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            wanted = [
+                (c["image"], c.get("command"), c.get("args"))
+                for c in doc["spec"]["template"]["spec"]["containers"]
+            ]
+            have = [(c.image, c.command, c.args) for c in live.spec.template.spec.containers]
+            if wanted == have:
+                continue
+            note(f"  job {ns}/{name} changed: replacing it")
+            batch.delete_namespaced_job(name, ns, propagation_policy="Foreground")
+
+            def gone(name: str = name, ns: str = ns) -> tuple[bool | None, str]:
+                try:
+                    batch.read_namespaced_job(name, ns)
+                except client.ApiException as exc:
+                    if exc.status == 404:
+                        return True, "deleted"
+                    raise
+                return None, "still there"
+
+            wait_until(f"job {ns}/{name} deleted", gone, 120.0, 1.0)
 
 
 def _kubectl(settings: LabSettings, binary: Path) -> list[str]:

@@ -119,66 +119,64 @@ def _go_images(p: PipelineVersions) -> list[_GoImage]:
             f"prometheus-operator:{p.prometheus_operator}",
             "prometheus-operator",
             ("operator",),
-            ("/usr/local/bin/operator",),
+            ("/bin/operator",),
         ),
         _GoImage(
             "config_reloader",
             f"prometheus-config-reloader:{p.prometheus_operator}",
             "prometheus-operator",
             ("prometheus-config-reloader",),
-            ("/usr/local/bin/prometheus-config-reloader",),
+            ("/bin/prometheus-config-reloader",),
         ),
         _GoImage(
             "prometheus",
             f"prometheus:{p.prometheus_app}",
             "prometheus",
             ("prometheus",),
-            ("/usr/local/bin/prometheus",),
+            ("/bin/prometheus",),
         ),
         _GoImage(
             "alertmanager",
             f"alertmanager:{p.alertmanager}",
             "alertmanager",
             ("alertmanager",),
-            ("/usr/local/bin/alertmanager",),
+            ("/bin/alertmanager",),
         ),
         _GoImage(
             "kube_state_metrics",
             f"kube-state-metrics:{p.kube_state_metrics}",
             "kube-state-metrics",
             ("kube-state-metrics",),
-            ("/usr/local/bin/kube-state-metrics",),
+            ("/bin/kube-state-metrics",),
         ),
         _GoImage(
             "metrics_server",
             f"metrics-server:{p.metrics_server}",
             "metrics-server",
             ("metrics-server",),
-            ("/usr/local/bin/metrics-server",),
+            ("/bin/metrics-server",),
         ),
         _GoImage(
             "vpa_recommender",
             f"vpa-recommender:{p.vpa}",
             "vpa",
             ("recommender",),
-            ("/usr/local/bin/recommender",),
+            ("/bin/recommender",),
         ),
-        _GoImage(
-            "vpa_updater", f"vpa-updater:{p.vpa}", "vpa", ("updater",), ("/usr/local/bin/updater",)
-        ),
+        _GoImage("vpa_updater", f"vpa-updater:{p.vpa}", "vpa", ("updater",), ("/bin/updater",)),
         _GoImage(
             "vpa_admission",
             f"vpa-admission-controller:{p.vpa}",
             "vpa",
             ("admission-controller",),
-            ("/usr/local/bin/admission-controller",),
+            ("/bin/admission-controller",),
         ),
         _GoImage(
             "object_store",
             f"versitygw:{p.versitygw}",
             "versitygw",
             ("versitygw",),
-            ("/usr/local/bin/versitygw",),
+            ("/bin/versitygw",),
             user=str(SPARK_UID),
         ),
         _GoImage(
@@ -186,7 +184,7 @@ def _go_images(p: PipelineVersions) -> list[_GoImage]:
             "pipeline-tools:1",
             "pipeline-tools",
             ("pipeline-tools",),
-            ("/usr/local/bin/pipeline-tools",),
+            ("/bin/pipeline-tools",),
             user=str(SPARK_UID),
         ),
     ]
@@ -220,13 +218,15 @@ def build_pipeline_images(
     with phase("container images (Go programs)"):
         for image in wanted:
             recipe = _digest(programs[image.program].recipe(), toolbox, *image.entrypoint)
-            ref = f"harness.local/{image.repo}"
-            if image.program == "pipeline-tools":
-                ref += f"-{recipe[:8]}"  # our own code changes often: the tag says which
+            # The recipe in the tag: a rebuilt image gets a new name, so the manifests
+            # change and Kubernetes rolls the pods (a reused tag would keep old pods).
+            ref = f"harness.local/{image.repo}-{recipe[:8]}"
             if not has_image(ref, recipe):
                 note(f"  building {ref}")
                 lines = [f"FROM {toolbox}"]
-                lines += [f"COPY {b} /usr/local/bin/{b}" for b in image.binaries]
+                # /bin (= /usr/bin on Debian) is where the upstream images keep them, and
+                # where Prometheus Operator points its config reloader's command.
+                lines += [f"COPY {b} /usr/bin/{b}" for b in image.binaries]
                 quoted = ", ".join(f'"{x}"' for x in image.entrypoint)
                 lines += [f"USER {image.user}", f"ENTRYPOINT [{quoted}]"]
                 build_image(

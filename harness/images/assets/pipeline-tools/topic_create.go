@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -36,28 +37,42 @@ func runCreateTopic(args []string) error {
 	if *partitions < 1 || *partitions != float64(int32(*partitions)) {
 		return usagef("--partitions must be a positive integer, got %v", *partitions)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("pipeline-tools-create-topic"))
-	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	for {
-		resp, err := adm.CreateTopic(ctx, int32(*partitions), 1, nil, *topic)
-		switch {
-		case err == nil && resp.Err == nil:
-			fmt.Printf("{\"topic\":%q,\"partitions\":%d,\"created\":true}\n", *topic, int32(*partitions))
+		created, err := createOnce(ctx, seeds, *topic, int32(*partitions))
+		if err == nil {
+			fmt.Printf("{\"topic\":%q,\"partitions\":%d,\"created\":%t}\n", *topic, int32(*partitions), created)
 			return nil
-		case err == nil && errors.Is(resp.Err, kerr.TopicAlreadyExists):
-			fmt.Printf("{\"topic\":%q,\"created\":false}\n", *topic)
-			return nil
-		case err == nil:
-			err = resp.Err
 		}
+		fmt.Fprintf(os.Stderr, "create topic %q: %v; retrying\n", *topic, err)
 		if !sleepUntil(ctx, time.Now().Add(2*time.Second)) {
 			return fmt.Errorf("create topic %q via %v: %w", *topic, seeds, err)
 		}
+	}
+}
+
+// createOnce makes one bounded attempt with a fresh client (a client that first met a
+// broker still starting can keep a failed connection); created is false when the topic
+// already existed.
+func createOnce(parent context.Context, seeds []string, topic string, partitions int32) (bool, error) {
+	ctx, cancel := context.WithTimeout(parent, 10*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("pipeline-tools-create-topic"))
+	if err != nil {
+		return false, fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return false, nil // kadm returns the topic's error as err as well
+	default:
+		return false, err
 	}
 }
