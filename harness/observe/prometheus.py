@@ -38,7 +38,9 @@ class Prometheus:
 
     def api(self, path: str, **params: str) -> Any:
         """GET /api/v1/<path> and return its data field (rules, alerts, targets, ...)."""
-        response = self.session.get(f"{self.url}/api/v1/{path}", params=params, timeout=15)
+        response = self.session.get(
+            f"{self.url}/api/v1/{path}", params=params, timeout=15, verify=self.session.verify
+        )
         body = response.json() if response.content else {}
         if response.status_code != 200 or body.get("status") != "success":
             raise StepFailed(
@@ -54,6 +56,9 @@ class Prometheus:
 def prometheus(settings: LabSettings, url: str | None = None) -> Iterator[Prometheus]:
     """A Prometheus client: the given URL, or the lab's Prometheus through the API server."""
     session = requests.Session()
+    # Environment settings (REQUESTS_CA_BUNDLE, proxies) would override the cluster's CA
+    # for requests that do not pass verify= themselves: the lab's settings only.
+    session.trust_env = False
     if url is None:
         with api_client(settings) as api:
             conf = api.configuration
