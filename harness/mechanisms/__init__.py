@@ -1,0 +1,6 @@
+"""The self-healing mechanisms the harness verifies: their model and their registry."""
+
+from harness.mechanisms.model import Bound, Mechanism, Term
+from harness.mechanisms.registry import MECHANISMS, mechanism
+
+__all__ = ["MECHANISMS", "Bound", "Mechanism", "Term", "mechanism"]
