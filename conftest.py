@@ -1,3 +1,2 @@
-"""Wires the harness's fixtures into pytest (options and markers live in pyproject.toml)."""
-
-pytest_plugins = ["fixtures.cluster", "fixtures.pipeline"]
+"""Project conftest: the fixtures, options and markers come from the harness's pytest
+plugin (fixtures/plugin.py), registered as the pytest11 entry point ``spark_chaos``."""

@@ -121,12 +121,22 @@ class LabSettings:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    kubeconfig_override: Path | None = None
+    """A kubeconfig of a cluster the harness did not create (pytest --kubeconfig)."""
+    context_override: str | None = None
+    """A context named explicitly by the user (pytest --kube-context)."""
+
     @property
     def kubeconfig(self) -> Path:
         """The kubeconfig the harness writes for its own cluster (never ~/.kube/config)."""
-        return self.state_dir / "kubeconfig"
+        return self.kubeconfig_override or self.state_dir / "kubeconfig"
 
     @property
     def context(self) -> str:
-        """The kube context kind names after the cluster."""
-        return f"kind-{self.cluster_name}"
+        """The kube context kind names after the cluster, unless one was named."""
+        return self.context_override or f"kind-{self.cluster_name}"
+
+    @property
+    def own_cluster(self) -> bool:
+        """True when the target is the kind cluster the harness itself creates."""
+        return self.kubeconfig_override is None and self.context == f"kind-{self.cluster_name}"

@@ -8,7 +8,8 @@ checkpoint's last committed offsets.
 
 A StreamingQueryListener serves what Spark's own metrics lack (there is no batch-id
 metric) on :9091/metrics: the last batch id, the first batch id this driver ran (a
-restart from the checkpoint starts at N+1, a lost checkpoint at 0), rows and batches.
+restart from the checkpoint starts at N+1, a lost checkpoint at 0) and when it ran
+(recovery time is measured to it), rows and batches.
 Configuration comes from environment variables set in the SparkApplication.
 """
 
@@ -56,12 +57,14 @@ class Progress:
         self.batches = 0
         self.rows = 0
         self.last_progress = 0.0
+        self.first_progress = 0.0
         self.terminated = 0
 
     def record(self, progress: Any) -> None:
         with self.lock:
             if self.first_batch < 0:
                 self.first_batch = progress.batchId
+                self.first_progress = time.time()
             self.last_batch = progress.batchId
             self.batches += 1
             self.rows += progress.numInputRows
@@ -75,6 +78,7 @@ class Progress:
                 "spark_stream_batches_total": self.batches,
                 "spark_stream_input_rows_total": self.rows,
                 "spark_stream_last_progress_timestamp_seconds": self.last_progress,
+                "spark_stream_first_progress_timestamp_seconds": self.first_progress,
                 "spark_stream_driver_start_timestamp_seconds": self.started,
                 "spark_stream_terminated_total": self.terminated,
             }

@@ -1,0 +1,62 @@
+"""After every chaos test: proof that the cluster and the pipeline are whole again.
+
+Checked from the real cluster: every node Ready and schedulable, no NetworkPolicy the
+harness added, the SparkApplication RUNNING with the restart policy 05 declares, the
+checkpoint volume not full (no fill file left), and the stream making progress.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kubernetes import client
+
+from harness.observe.prometheus import Prometheus
+
+__all__ = ["CHAOS_LABEL", "broken_invariants"]
+
+CHAOS_LABEL = "harness.local/chaos"
+"""Every object a fault creates carries this label, so leftovers can be found."""
+
+PROGRESS_WITHIN = 60.0
+"""Trigger 5 s, scrape 10 s: a minute without progress is not a healthy stream."""
+
+
+def broken_invariants(api: client.ApiClient, prom: Prometheus) -> list[str]:
+    """What is not whole; empty when the cluster and the pipeline are."""
+    core = client.CoreV1Api(api)
+    problems: list[str] = []
+    for node in core.list_node().items:
+        ready = [c.status for c in node.status.conditions or [] if c.type == "Ready"]
+        if ready != ["True"]:
+            problems.append(f"node {node.metadata.name} Ready={ready}")
+        if node.spec.unschedulable:
+            problems.append(f"node {node.metadata.name} is cordoned")
+    leftovers = client.NetworkingV1Api(api).list_network_policy_for_all_namespaces(
+        label_selector=CHAOS_LABEL
+    )
+    problems += [
+        f"chaos NetworkPolicy {p.metadata.namespace}/{p.metadata.name} left"
+        for p in leftovers.items
+    ]
+    app: dict[str, Any] = client.CustomObjectsApi(api).get_namespaced_custom_object(
+        "sparkoperator.k8s.io", "v1beta2", "spark-pipeline", "sparkapplications", "events-stream"
+    )
+    state = app.get("status", {}).get("applicationState", {}).get("state")
+    if state != "RUNNING":
+        problems.append(f"SparkApplication events-stream is {state}, not RUNNING")
+    policy = app["spec"].get("restartPolicy", {}).get("type")
+    if policy != "Always":
+        problems.append(f"SparkApplication restartPolicy is {policy}, not Always (05)")
+    rows = prom.query(
+        'kubelet_volume_stats_available_bytes{persistentvolumeclaim="spark-checkpoint"}'
+        ' / kubelet_volume_stats_capacity_bytes{persistentvolumeclaim="spark-checkpoint"}'
+    )
+    if rows and min(v for _, v in rows) < 0.5:
+        problems.append(f"checkpoint volume {100 * (1 - min(v for _, v in rows)):.0f}% full")
+    progress = prom.query('max(spark_stream_last_progress_timestamp_seconds{query="events"})')
+    last = progress[0][1] if progress else 0.0
+    if time.time() - last > PROGRESS_WITHIN:
+        problems.append(f"no streaming progress for {time.time() - last:.0f}s")
+    return problems
