@@ -75,6 +75,48 @@ def _pipeline_up(args: argparse.Namespace) -> None:
         note(f"  {part}: {seconds:.1f}s")
 
 
+def _experiment_validate(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from harness.experiments import validate_experiment
+
+    for name in args.files:
+        validate_experiment(Path(name))
+        note(f"{name}: valid")
+
+
+def _experiment_run(args: argparse.Namespace) -> None:
+    import json
+    import shutil
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from harness.experiments import validate_experiment, verdict
+    from harness.settings import PROJECT_ROOT
+
+    path = Path(args.file)
+    validate_experiment(path)  # before anything touches the cluster
+    out = PROJECT_ROOT / "reports" / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.stem}"
+    out.mkdir(parents=True, exist_ok=True)
+    journal_path = out / "journal.json"
+    chaos = shutil.which("chaos") or str(Path(sys.executable).parent / "chaos")
+    note(f"chaos run {path} (journal {journal_path})")
+    subprocess.run([chaos, "run", "--journal-path", str(journal_path), str(path)], check=False)
+    result = verdict(json.loads(journal_path.read_text()))
+    (out / "verdict.json").write_text(
+        json.dumps(
+            {"passed": result.passed, "reasons": result.reasons, "outcome": result.outcome},
+            indent=2,
+        )
+    )
+    note(f"harness verdict: {'PASSED' if result.passed else 'FAILED'} ({out / 'verdict.json'})")
+    for reason in result.reasons:
+        note(f"  {reason}")
+    if not result.passed:
+        raise SystemExit(1)
+
+
 def _up(args: argparse.Namespace) -> None:
     _host(args)
     _cluster_up(args)
@@ -119,6 +161,17 @@ def _parser() -> argparse.ArgumentParser:
         dest="pipeline_command", required=True
     )
     add("up", _pipeline_up, "deploy manifests 01-10 in dependency order; wait for data", pipeline)
+    experiment = sub.add_parser("experiment", help="chaostoolkit experiments").add_subparsers(
+        dest="experiment_command", required=True
+    )
+    validate = experiment.add_parser("validate", help="check experiment files; change nothing")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=_experiment_validate)
+    run_exp = experiment.add_parser(
+        "run", help="validate, run with chaostoolkit, judge the journal with the harness"
+    )
+    run_exp.add_argument("file")
+    run_exp.set_defaults(func=_experiment_run)
     add("down", _cluster_down, "delete the lab cluster")
     return parser
 

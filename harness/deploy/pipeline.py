@@ -117,6 +117,14 @@ def _images(settings: LabSettings, lab: LabImages) -> PipelineImages:
     return upstream_pipeline_images(p, offline.refs["tools"])
 
 
+def current_image_values(settings: LabSettings) -> dict[str, str]:
+    """@role_image@ values of the deployed pipeline: the images the build would use now
+    (cached builds return at once; nothing is loaded or applied)."""
+    from harness.images.source import resolve_images
+
+    return _images(settings, resolve_images(settings)).placeholders()
+
+
 def _use_helm(images: PipelineImages) -> bool:
     """Helm from the chart repository with upstream images; the offline render otherwise."""
     if images.source != "upstream":

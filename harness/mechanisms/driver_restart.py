@@ -73,19 +73,19 @@ def _driver(ctx: MechanismContext) -> client.V1Pod | None:
     return live[0] if live else None
 
 
-def _set_restart_policy(ctx: MechanismContext, kind: str) -> None:
-    ctx.custom.patch_namespaced_custom_object(
-        GROUP, VERSION, ctx.namespace, PLURAL, APP, {"spec": {"restartPolicy": {"type": kind}}}
-    )
+def recreate_application(ctx: MechanismContext, restart_type: str | None = None) -> None:
+    """Submit the application anew as 05 declares it (or with another restart policy).
 
-
-def recreate_application(ctx: MechanismContext) -> None:
-    """Rollback of the negative control: the application as 05 declares it, submitted anew."""
+    A spec change to a running application makes the operator invalidate and re-run
+    it, so switching the mechanism off or on means a fresh application either way.
+    """
     manifest = next(
         d
         for d in load_documents("05-spark-application.yaml", ctx.image_values)
         if d["kind"] == "SparkApplication"
     )
+    if restart_type is not None:
+        manifest["spec"]["restartPolicy"] = {"type": restart_type}
     try:
         ctx.custom.delete_namespaced_custom_object(GROUP, VERSION, ctx.namespace, PLURAL, APP)
     except client.ApiException as exc:
@@ -102,12 +102,19 @@ def recreate_application(ctx: MechanismContext) -> None:
         return None, "still there"
 
     wait_until(f"SparkApplication {APP} deleted", gone, 120.0, 1.0)
+    created = time.time()
     ctx.custom.create_namespaced_custom_object(GROUP, VERSION, ctx.namespace, PLURAL, manifest)
-    ctx.wait_for_progress(after=time.time(), timeout=300.0)
+    ctx.wait_for_progress(after=created, timeout=300.0)
 
 
 def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     """Inject the fault, watch the recovery, reconcile; the outcome says what held."""
+    if negative_control:
+        ctx.rollbacks.register(
+            "recreate the SparkApplication from 05", lambda: recreate_application(ctx)
+        )
+        ctx.timeline.add("control", APP, "recreate with restartPolicy Never (mechanism off)")
+        recreate_application(ctx, "Never")
     app = _app(ctx)
     outcome = Outcome("driver_restart", negative_control, bound(app))
     state, attempts = _state(app)
@@ -115,12 +122,6 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     if state != "RUNNING" or driver is None:
         outcome.fail(f"steady state: expected RUNNING with a driver, saw {state}, driver={driver}")
         return outcome
-    if negative_control:
-        ctx.rollbacks.register(
-            "recreate the SparkApplication from 05", lambda: recreate_application(ctx)
-        )
-        _set_restart_policy(ctx, "Never")
-        ctx.timeline.add("control", APP, "restartPolicy Never (mechanism off)")
     submits_before = ctx.prom_scalar("sum(spark_application_submit_count)")
     fault_epoch = time.time()
     ctx.timeline.add("fault", driver.metadata.name, "delete driver pod, grace 0")
