@@ -13,6 +13,7 @@ Negative control: ``restartPolicy.type: Never``: the application must not come b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client
@@ -25,7 +26,7 @@ from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.outcome import Outcome
 from harness.observe.wait import wait_until
 
-__all__ = ["bound", "run"]
+__all__ = ["bound", "recreate_application", "run"]
 
 APP = "events-stream"
 GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
@@ -65,7 +66,7 @@ def _state(app: dict[str, Any]) -> tuple[str, int]:
     )
 
 
-def _driver(ctx: MechanismContext) -> client.V1Pod | None:
+def running_driver(ctx: MechanismContext) -> client.V1Pod | None:
     pods = ctx.core.list_namespaced_pod(
         ctx.namespace, label_selector=f"spark-role=driver,harness.local/spark-app={APP}"
     ).items
@@ -73,7 +74,12 @@ def _driver(ctx: MechanismContext) -> client.V1Pod | None:
     return live[0] if live else None
 
 
-def recreate_application(ctx: MechanismContext, restart_type: str | None = None) -> None:
+def recreate_application(
+    ctx: MechanismContext,
+    restart_type: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+    patch: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     """Submit the application anew as 05 declares it (or with another restart policy).
 
     A spec change to a running application makes the operator invalidate and re-run
@@ -86,6 +92,9 @@ def recreate_application(ctx: MechanismContext, restart_type: str | None = None)
     )
     if restart_type is not None:
         manifest["spec"]["restartPolicy"] = {"type": restart_type}
+    manifest["spec"]["sparkConf"].update(spark_conf or {})
+    if patch is not None:
+        patch(manifest)
     try:
         ctx.custom.delete_namespaced_custom_object(GROUP, VERSION, ctx.namespace, PLURAL, APP)
     except client.ApiException as exc:
@@ -118,7 +127,7 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     app = _app(ctx)
     outcome = Outcome("driver_restart", negative_control, bound(app))
     state, attempts = _state(app)
-    driver = _driver(ctx)
+    driver = running_driver(ctx)
     if state != "RUNNING" or driver is None:
         outcome.fail(f"steady state: expected RUNNING with a driver, saw {state}, driver={driver}")
         return outcome
@@ -153,7 +162,7 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     outcome.evidence["execution_attempts"] = [attempts, attempts_after]
     if attempts_after != attempts + 1:
         outcome.fail(f"executionAttempts went {attempts} → {attempts_after}, expected +1")
-    new_driver = _driver(ctx)
+    new_driver = running_driver(ctx)
     if new_driver is None or new_driver.metadata.uid == driver.metadata.uid:
         outcome.fail("no new driver pod (same UID or none running)")
     submits_after = ctx.prom_scalar_eventually(

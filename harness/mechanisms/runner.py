@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.errors import InvalidInput
-from harness.mechanisms import driver_restart
+from harness.mechanisms import (
+    checkpoint_recovery,
+    driver_restart,
+    executor_replacement,
+    pdb_drain_block,
+)
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.outcome import Outcome
 from harness.mechanisms.registry import mechanism
@@ -14,6 +19,9 @@ __all__ = ["IMPLEMENTED", "run_mechanism"]
 
 IMPLEMENTED: dict[str, Callable[[MechanismContext, bool], Outcome]] = {
     "driver_restart": driver_restart.run,
+    "executor_replacement": executor_replacement.run,
+    "checkpoint_recovery": checkpoint_recovery.run,
+    "pdb_drain_block": pdb_drain_block.run,
 }
 
 
