@@ -8,19 +8,17 @@ from a shell with the lab up.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from harness.chaos.rollback import Rollbacks
 from harness.deploy.pipeline import current_image_values
 from harness.errors import WaitTimeout
-from harness.invariants import broken_invariants
+from harness.invariants import broken_invariants, wait_whole
 from harness.kube import api_client
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.runner import run_mechanism as _run
 from harness.observe.prometheus import prometheus
 from harness.observe.timeline import Recorder
-from harness.observe.wait import wait_until
 from harness.safety import check_fault_target
 from harness.settings import LabSettings
 
@@ -55,11 +53,8 @@ def restore_pipeline(timeout: float = 300.0) -> bool:
     """Rollback activity: wait until the invariants hold again; False if they do not."""
     settings = LabSettings()
     with api_client(settings) as api, prometheus(settings) as prom:
-
-        def whole() -> tuple[bool | None, str]:
-            problems = broken_invariants(api, prom)
-            return (True if not problems else None), "; ".join(problems)
-
-        with contextlib.suppress(WaitTimeout):
-            return wait_until("the pipeline whole again", whole, timeout, 5.0)
-    return False
+        try:
+            wait_whole(api, prom, timeout)
+        except WaitTimeout:
+            return False
+    return True

@@ -13,8 +13,9 @@ from typing import Any
 from kubernetes import client
 
 from harness.observe.prometheus import Prometheus
+from harness.observe.wait import wait_until
 
-__all__ = ["CHAOS_LABEL", "broken_invariants"]
+__all__ = ["CHAOS_LABEL", "broken_invariants", "wait_whole"]
 
 CHAOS_LABEL = "harness.local/chaos"
 """Every object a fault creates carries this label, so leftovers can be found."""
@@ -60,3 +61,13 @@ def broken_invariants(api: client.ApiClient, prom: Prometheus) -> list[str]:
     if time.time() - last > PROGRESS_WITHIN:
         problems.append(f"no streaming progress for {time.time() - last:.0f}s")
     return problems
+
+
+def wait_whole(api: client.ApiClient, prom: Prometheus, timeout: float) -> None:
+    """Wait until no invariant is broken; WaitTimeout names the ones still broken."""
+
+    def whole() -> tuple[bool | None, str]:
+        problems = broken_invariants(api, prom)
+        return (True if not problems else None), "; ".join(problems)
+
+    wait_until("the cluster and the pipeline whole again", whole, timeout, 5.0)

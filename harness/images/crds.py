@@ -28,9 +28,9 @@ import yaml
 
 from harness.errors import StepFailed
 from harness.images.catalog import pipeline_programs
-from harness.images.gobuild import build, wrapper_go_mod
+from harness.images.gobuild import GO_ENV, build, prepare_wrapper_module
 from harness.settings import PipelineVersions, cache_dir
-from harness.steps import run, run_logged
+from harness.steps import run_logged
 
 __all__ = [
     "CRD_SOURCES",
@@ -47,8 +47,6 @@ GroupVersionKind = tuple[str, str, str]
 
 FORMAT = "1"
 """Bump when the way we post-process or lay out the generated files changes."""
-
-_GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false", "GOTOOLCHAIN": "local"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def generate_crds(api: CrdSource) -> Path:
                 f"controller-gen CRDs for {api.name} {api.version}",
                 command,
                 log,
-                env=_GO_ENV,
+                env=GO_ENV,
                 cwd=work,
             )
         except StepFailed:
@@ -194,28 +192,15 @@ def generate_crds(api: CrdSource) -> Path:
 
 def _prepare_module(api: CrdSource, work: Path, log: Path) -> None:
     """A wrapper module requiring the API module, with a tools file importing its packages."""
-    info = run(
-        f"download {api.module}@{api.version}",
-        ["go", "mod", "download", "-json", f"{api.module}@{api.version}"],
-        env=_GO_ENV,
-        cwd=work,
+    prepare_wrapper_module(
+        f"crd-{api.name}",
+        api.module,
+        api.version,
+        api.packages,
+        work,
+        log,
+        sibling_version=api.sibling_version,
     )
-    upstream_mod = Path(json.loads(info.stdout)["GoMod"]).read_text()
-    mod = wrapper_go_mod(
-        f"crd-{api.name}", api.module, api.version, upstream_mod, api.sibling_version, True
-    )
-    imports = "\n".join(f'\t_ "{p}"' for p in api.packages)
-    tools = f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
-    stamp = work / ".wrapper"
-    if stamp.exists() and stamp.read_text() == mod + tools and (work / "go.sum").exists():
-        return  # tidied before; go.mod now also lists the indirect requirements
-    stamp.unlink(missing_ok=True)
-    (work / "go.mod").write_text(mod)
-    (work / "tools.go").write_text(tools)
-    run_logged(
-        f"go mod tidy for {api.name} CRDs", ["go", "mod", "tidy"], log, env=_GO_ENV, cwd=work
-    )
-    stamp.write_text(mod + tools)
 
 
 def _only_tolerated_errors(api: CrdSource, log: Path) -> bool:

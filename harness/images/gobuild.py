@@ -19,11 +19,11 @@ from pathlib import Path
 from harness.settings import cache_dir
 from harness.steps import run, run_logged
 
-__all__ = ["GoProgram", "build", "wrapper_go_mod"]
+__all__ = ["GO_ENV", "GoProgram", "build", "prepare_wrapper_module", "wrapper_go_mod"]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 BASE_FLAGS = ("-trimpath",)
-_GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false", "GOTOOLCHAIN": "local"}
+GO_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false", "GOTOOLCHAIN": "local"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def build(program: GoProgram, log_dir: Path) -> Path:
         f"go build {program.name} {program.version}",
         [*command, *program.packages],
         log,
-        env=_GO_ENV,
+        env=GO_ENV,
         cwd=src,
     )
     stamp.write_text(recipe)
@@ -119,31 +119,58 @@ def build(program: GoProgram, log_dir: Path) -> Path:
 
 def _prepare_wrapper(program: GoProgram, work: Path, log: Path) -> None:
     """Write go.mod (and a shim or tools file) for building upstream packages, then tidy."""
+    prepare_wrapper_module(
+        program.name,
+        program.module,
+        program.version,
+        program.packages,
+        work,
+        log,
+        sibling_version=program.sibling_version if program.wrapper else "",
+        pin=program.wrapper,
+        shim=program.shim,
+    )
+
+
+def prepare_wrapper_module(
+    name: str,
+    module: str,
+    version: str,
+    packages: tuple[str, ...],
+    work: Path,
+    log: Path,
+    *,
+    sibling_version: str = "",
+    pin: bool = True,
+    shim: str = "",
+) -> None:
+    """A module of ours requiring ``module@version``: go.mod from wrapper_go_mod, plus a
+    shim main package or a tools file importing ``packages``, then ``go mod tidy``.
+
+    Skipped when the same go.mod and source were already tidied in ``work``.
+    """
     info = run(
-        f"download {program.module}@{program.version}",
-        ["go", "mod", "download", "-json", f"{program.module}@{program.version}"],
-        env=_GO_ENV,
+        f"download {module}@{version}",
+        ["go", "mod", "download", "-json", f"{module}@{version}"],
+        env=GO_ENV,
         cwd=work,
     )
     upstream_mod = Path(json.loads(info.stdout)["GoMod"]).read_text()
-    (work / "go.mod").write_text(
-        wrapper_go_mod(
-            program.name,
-            program.module,
-            program.version,
-            upstream_mod,
-            program.sibling_version if program.wrapper else "",
-            program.wrapper,
-        )
-    )
-    if program.shim:
-        (work / "main.go").write_text(program.shim)
+    mod = wrapper_go_mod(name, module, version, upstream_mod, sibling_version, pin)
+    if shim:
+        source_name, source = "main.go", shim
     else:
-        imports = "\n".join(f'\t_ "{p}"' for p in program.packages)
-        (work / "tools.go").write_text(
-            f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
-        )
-    run_logged(f"go mod tidy for {program.name}", ["go", "mod", "tidy"], log, env=_GO_ENV, cwd=work)
+        imports = "\n".join(f'\t_ "{p}"' for p in packages)
+        source_name = "tools.go"
+        source = f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
+    stamp = work / ".wrapper"
+    if stamp.exists() and stamp.read_text() == mod + source and (work / "go.sum").exists():
+        return  # tidied before; go.mod now also lists the indirect requirements
+    stamp.unlink(missing_ok=True)
+    (work / "go.mod").write_text(mod)
+    (work / source_name).write_text(source)
+    run_logged(f"go mod tidy for {name}", ["go", "mod", "tidy"], log, env=GO_ENV, cwd=work)
+    stamp.write_text(mod + source)
 
 
 _REPLACE_BLOCK = re.compile(r"^replace\s*\((.*?)^\)", re.S | re.M)
