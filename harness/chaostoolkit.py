@@ -41,7 +41,9 @@ def run_mechanism(mechanism: str, negative_control: bool = False) -> dict[str, A
         prometheus(settings) as prom,
         Rollbacks() as undo,
     ):
-        ctx = MechanismContext(api, prom, undo, current_image_values(settings))
+        ctx = MechanismContext(
+            api, prom, undo, current_image_values(settings), kind_config=settings.kind_config
+        )
         with Recorder(api, ctx.timeline, ("spark-pipeline", "spark-operator")):
             ctx.record(_run(mechanism, ctx, negative_control))
     result = ctx.outcome_json()

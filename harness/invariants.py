@@ -1,7 +1,8 @@
 """After every chaos test: proof that the cluster and the pipeline are whole again.
 
-Checked from the real cluster: every node Ready and schedulable, no NetworkPolicy the
-harness added, the SparkApplication RUNNING with the restart policy 05 declares, the
+Checked from the real cluster: every node Ready and schedulable, no NetworkPolicy or pod
+the harness added (``harness.local/chaos``), every NetworkPolicy 07 declares present (an
+isolation sets them aside), the SparkApplication RUNNING with the restart policy 05 declares, the
 checkpoint volume not full (no fill file left), and the stream making progress.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import yaml
 from kubernetes import client
 
 from harness.observe.prometheus import Prometheus
 from harness.observe.wait import wait_until
+from harness.settings import PROJECT_ROOT
 
 __all__ = ["CHAOS_LABEL", "broken_invariants", "wait_whole"]
 
@@ -41,6 +44,17 @@ def broken_invariants(api: client.ApiClient, prom: Prometheus) -> list[str]:
         f"chaos NetworkPolicy {p.metadata.namespace}/{p.metadata.name} left"
         for p in leftovers.items
     ]
+    present = {
+        (p.metadata.namespace, p.metadata.name)
+        for p in client.NetworkingV1Api(api).list_network_policy_for_all_namespaces().items
+    }
+    problems += [
+        f"NetworkPolicy {ns}/{name} (07) missing" for ns, name in _declared_policies() - present
+    ]
+    problems += [
+        f"chaos pod {p.metadata.namespace}/{p.metadata.name} left"
+        for p in core.list_pod_for_all_namespaces(label_selector=CHAOS_LABEL).items
+    ]
     app: dict[str, Any] = client.CustomObjectsApi(api).get_namespaced_custom_object(
         "sparkoperator.k8s.io", "v1beta2", "spark-pipeline", "sparkapplications", "events-stream"
     )
@@ -61,6 +75,15 @@ def broken_invariants(api: client.ApiClient, prom: Prometheus) -> list[str]:
     if time.time() - last > PROGRESS_WITHIN:
         problems.append(f"no streaming progress for {time.time() - last:.0f}s")
     return problems
+
+
+def _declared_policies() -> set[tuple[str, str]]:
+    text = (PROJECT_ROOT / "manifests" / "07-networking.yaml").read_text()
+    return {
+        (d["metadata"].get("namespace", "default"), d["metadata"]["name"])
+        for d in yaml.safe_load_all(text)
+        if isinstance(d, dict) and d.get("kind") == "NetworkPolicy"
+    }
 
 
 def wait_whole(api: client.ApiClient, prom: Prometheus, timeout: float) -> None:

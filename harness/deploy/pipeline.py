@@ -55,6 +55,10 @@ class PipelineResult:
     seconds: dict[str, float]
 
 
+OBSERVER_ROLES = ("prometheus", "alertmanager", "config_reloader")
+"""Images the control plane needs too: 08 prefers it for Prometheus and Alertmanager."""
+
+
 def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
     """Deploy (or converge) the whole pipeline and wait until events reach the sink."""
     timings: dict[str, float] = {}
@@ -64,8 +68,11 @@ def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
     timings["images"] = time.monotonic() - begun
     workers = sorted(n for n in node_containers(settings.cluster_name) if "worker" in n)
     step = time.monotonic()
-    with phase(f"load images into {', '.join(workers)}"):
+    with phase(f"load images into {', '.join(workers)} (observers: the control plane too)"):
         load_images(lab.kind, settings.cluster_name, workers, list(images.refs.values()))
+        control = sorted(n for n in node_containers(settings.cluster_name) if n not in workers)
+        observers = [images.refs[role] for role in OBSERVER_ROLES if role in images.refs]
+        load_images(lab.kind, settings.cluster_name, control, observers)
     timings["load"] = time.monotonic() - step
     check_visible_in_nodes(settings, workers)
     kubectl = _kubectl(settings, lab.kubectl)

@@ -1,5 +1,5 @@
 """Data integrity: every event produced reaches the sink exactly once."""
 
-from harness.integrity.reconcile import EventId, Reconciliation, reconcile
+from harness.integrity.reconcile import EventId, Reconciliation, Record, SinkRow, reconcile
 
-__all__ = ["EventId", "Reconciliation", "reconcile"]
+__all__ = ["EventId", "Reconciliation", "Record", "SinkRow", "reconcile"]

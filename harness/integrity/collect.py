@@ -12,7 +12,14 @@ from typing import Any
 from kubernetes import client
 
 from harness.errors import StepFailed, WaitTimeout
-from harness.integrity.reconcile import EventId, Reconciliation, parse_ids, reconcile
+from harness.integrity.reconcile import (
+    Reconciliation,
+    Record,
+    SinkRow,
+    parse_records,
+    parse_sink_rows,
+    reconcile,
+)
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 
@@ -124,14 +131,14 @@ def _tool(core: client.CoreV1Api, args: list[str], timeout: float = 120.0) -> li
     return output.splitlines()
 
 
-def read_source(core: client.CoreV1Api, topic: str = "events") -> list[EventId]:
-    """Every event in the topic up to its end offsets now (partition offset producer run seq)."""
-    return parse_ids(_tool(core, ["topic-dump", "--topic", topic]), (2, 3, 4))
+def read_source(core: client.CoreV1Api, topic: str = "events") -> list[Record]:
+    """Every record in the topic up to its end offsets now (partition offset producer run seq)."""
+    return parse_records(_tool(core, ["topic-dump", "--topic", topic]))
 
 
-def read_sink(core: client.CoreV1Api, path: str = "/data/sink") -> list[EventId]:
-    """Every row the sink's metadata log commits (producer run seq batch)."""
-    return parse_ids(_tool(core, ["sink-dump", path]), (0, 1, 2))
+def read_sink(core: client.CoreV1Api, path: str = "/data/sink") -> list[SinkRow]:
+    """Every row the sink's metadata log commits (producer run seq batch partition offset)."""
+    return parse_sink_rows(_tool(core, ["sink-dump", path]))
 
 
 def reconcile_pipeline(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubernetes import client
@@ -14,6 +15,7 @@ from harness.mechanisms.outcome import Outcome
 from harness.observe.prometheus import Prometheus
 from harness.observe.timeline import Timeline
 from harness.observe.wait import wait_until
+from harness.settings import PROJECT_ROOT
 
 __all__ = ["MechanismContext"]
 
@@ -29,6 +31,8 @@ class MechanismContext:
     """@role_image@ values, to re-render manifests in rollbacks."""
     timeline: Timeline = field(default_factory=Timeline)
     namespace: str = "spark-pipeline"
+    kind_config: Path = PROJECT_ROOT / "manifests" / "kind-cluster.yaml"
+    """The cluster's kind config: node-failure bounds are computed from its settings."""
     outcome: Outcome | None = None
     """Set by the test with record(); the report reads it."""
 

@@ -26,7 +26,7 @@ from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.outcome import Outcome
 from harness.observe.wait import wait_until
 
-__all__ = ["bound", "recreate_application", "run"]
+__all__ = ["app_state", "application", "bound", "recreate_application", "run", "running_driver"]
 
 APP = "events-stream"
 GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
@@ -52,14 +52,14 @@ def bound(app: dict[str, Any]) -> Bound:
     )
 
 
-def _app(ctx: MechanismContext) -> dict[str, Any]:
+def application(ctx: MechanismContext) -> dict[str, Any]:
     obj: dict[str, Any] = ctx.custom.get_namespaced_custom_object(
         GROUP, VERSION, ctx.namespace, PLURAL, APP
     )
     return obj
 
 
-def _state(app: dict[str, Any]) -> tuple[str, int]:
+def app_state(app: dict[str, Any]) -> tuple[str, int]:
     status = app.get("status", {})
     return status.get("applicationState", {}).get("state", "NEW"), int(
         status.get("executionAttempts", 0)
@@ -103,7 +103,7 @@ def recreate_application(
 
     def gone() -> tuple[bool | None, str]:
         try:
-            _app(ctx)
+            application(ctx)
         except client.ApiException as exc:
             if exc.status == 404:
                 return True, "deleted"
@@ -124,9 +124,9 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         )
         ctx.timeline.add("control", APP, "recreate with restartPolicy Never (mechanism off)")
         recreate_application(ctx, "Never")
-    app = _app(ctx)
+    app = application(ctx)
     outcome = Outcome("driver_restart", negative_control, bound(app))
-    state, attempts = _state(app)
+    state, attempts = app_state(app)
     driver = running_driver(ctx)
     if state != "RUNNING" or driver is None:
         outcome.fail(f"steady state: expected RUNNING with a driver, saw {state}, driver={driver}")
@@ -141,7 +141,7 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
             "max(spark_stream_first_progress_timestamp_seconds"
             f" and spark_stream_driver_start_timestamp_seconds > {fault_epoch:.3f})"
         )
-        now_state, now_attempts = _state(_app(ctx))
+        now_state, now_attempts = app_state(application(ctx))
         seen = f"app {now_state} attempts={now_attempts}; first progress of a new driver: {first}"
         return (first if first and first > fault_epoch else None), seen
 
@@ -158,7 +158,7 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         outcome.fail(
             f"recovered in {outcome.mttr_seconds:.1f}s, over the bound {outcome.bound.arithmetic()}"
         )
-    state, attempts_after = _state(_app(ctx))
+    state, attempts_after = app_state(application(ctx))
     outcome.evidence["execution_attempts"] = [attempts, attempts_after]
     if attempts_after != attempts + 1:
         outcome.fail(f"executionAttempts went {attempts} → {attempts_after}, expected +1")

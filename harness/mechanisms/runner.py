@@ -9,7 +9,9 @@ from harness.mechanisms import (
     checkpoint_recovery,
     driver_restart,
     executor_replacement,
+    node_failure_reschedule,
     pdb_drain_block,
+    pvc_full_recovery,
 )
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.outcome import Outcome
@@ -22,6 +24,8 @@ IMPLEMENTED: dict[str, Callable[[MechanismContext, bool], Outcome]] = {
     "executor_replacement": executor_replacement.run,
     "checkpoint_recovery": checkpoint_recovery.run,
     "pdb_drain_block": pdb_drain_block.run,
+    "node_failure_reschedule": node_failure_reschedule.run,
+    "pvc_full_recovery": pvc_full_recovery.run,
 }
 
 

@@ -33,6 +33,8 @@ EXPECTED_ALERTS = {
 
 SCRAPE_SETTLE = 120.0
 """Scrape interval 10s; a new target's first scrape and the config reload take longer."""
+ALERT_WINDOW_SETTLE = 360.0
+"""The longest alert look-back (5 min) plus rule evaluation and scrape."""
 
 
 def test_every_prometheus_target_is_up(pipeline: Pipeline) -> None:
@@ -102,5 +104,12 @@ def test_alert_rules_are_loaded_and_none_fires_at_steady_state(pipeline: Pipelin
         return (names if names >= EXPECTED_ALERTS else None), f"loaded: {sorted(names)}"
 
     wait_until("the pipeline's alert rules loaded", loaded, SCRAPE_SETTLE, 5.0)
-    firing = pipeline.prom.query('ALERTS{alertstate="firing"}')
-    assert not firing, f"alerts firing at steady state: {[labels for labels, _ in firing]}"
+
+    def quiet() -> tuple[bool | None, str]:
+        firing = pipeline.prom.query('ALERTS{alertstate="firing"}')
+        names = sorted({labels.get("alertname", "?") for labels, _ in firing})
+        return (True if not firing else None), f"firing: {names}"
+
+    # A reused cluster may carry the last fault's alerts for up to their window
+    # (SparkApplicationResubmitted looks back 5 minutes); steady state outlasts them.
+    wait_until("no alert firing at steady state", quiet, ALERT_WINDOW_SETTLE, 10.0)

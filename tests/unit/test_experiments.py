@@ -11,6 +11,7 @@ import pytest
 
 from harness.errors import InvalidInput
 from harness.experiments import validate_experiment, verdict
+from harness.mechanisms.runner import IMPLEMENTED
 from harness.settings import PROJECT_ROOT
 
 EXPERIMENTS = sorted((PROJECT_ROOT / "experiments").glob("*.json"))
@@ -122,3 +123,11 @@ def test_completed_journal_with_failed_steady_state_fails() -> None:
 def test_negative_control_passes_only_when_the_check_failed() -> None:
     assert verdict(_journal(healed=False, negative=True)).passed
     assert not verdict(_journal(healed=True, negative=True)).passed
+
+
+def test_every_implemented_mechanism_has_both_experiments() -> None:
+    for mechanism_id in IMPLEMENTED:
+        for name in (f"{mechanism_id}.json", f"{mechanism_id}_negative_control.json"):
+            path = PROJECT_ROOT / "experiments" / name
+            assert path.is_file(), f"{path} missing for implemented mechanism {mechanism_id}"
+            validate_experiment(path)

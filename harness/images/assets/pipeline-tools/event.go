@@ -20,14 +20,20 @@ type eventKey struct {
 	Producer string
 	Run      string // "-" when the value has no run field
 	Seq      int64
+	// Partition and Offset are the Kafka record a sink row came from, -1 when
+	// the row does not say (records read from the topic carry their own).
+	Partition int64
+	Offset    int64
 }
 
 // rawEvent is the lenient decoding target: fields may be absent, seq may be
 // a JSON number or a string of digits, and any other fields are ignored.
 type rawEvent struct {
-	Producer *string         `json:"producer"`
-	Run      *string         `json:"run"`
-	Seq      json.RawMessage `json:"seq"`
+	Producer  *string         `json:"producer"`
+	Run       *string         `json:"run"`
+	Seq       json.RawMessage `json:"seq"`
+	Partition *int64          `json:"partition"`
+	Offset    *int64          `json:"offset"`
 }
 
 // parseEventKey extracts (producer, run, seq) from a JSON object. It fails
@@ -43,7 +49,10 @@ func parseEventKey(value []byte, extra map[string]string) (eventKey, bool) {
 	if err := json.Unmarshal(value, &raw); err != nil {
 		return eventKey{}, false
 	}
-	k := eventKey{Run: "-"}
+	k := eventKey{Run: "-", Partition: -1, Offset: -1}
+	if raw.Partition != nil && raw.Offset != nil {
+		k.Partition, k.Offset = *raw.Partition, *raw.Offset
+	}
 	switch {
 	case raw.Producer != nil:
 		k.Producer = *raw.Producer

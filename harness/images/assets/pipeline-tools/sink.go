@@ -23,8 +23,9 @@ Reads a Spark Structured Streaming file sink directory (JSON format) as its
 metadata log <dir>/_spark_metadata commits it: the entries of the latest
 "<batch>.compact" file plus every later batch file, applying "add" and
 "delete" actions. Prints one line per row of every committed file:
-  <producer> <run> <seq> <batch>
-where batch is the id of the log file that added the file (for files listed
+  <producer> <run> <seq> <batch> <partition> <offset>
+where partition and offset are the Kafka record the row came from (-1 -1 when
+the row has no partition and offset fields) and batch is the id of the log file that added the file (for files listed
 only in a compact file: the older batch file that added them if it still
 exists, else the compact batch). run is "-" when the row has none; values of
 partition directories such as producer=x fill absent fields. A row without a
@@ -333,7 +334,8 @@ func dumpSinkFile(w *bufio.Writer, local, rel string, batch int64) (int, error) 
 			continue
 		}
 		line = line[:0]
-		if k, ok := parseEventKey(row, extra); ok {
+		k, ok := parseEventKey(row, extra)
+		if ok {
 			line = append(line, k.Producer...)
 			line = append(line, ' ')
 			line = append(line, k.Run...)
@@ -345,6 +347,12 @@ func dumpSinkFile(w *bufio.Writer, local, rel string, batch int64) (int, error) 
 		}
 		line = append(line, ' ')
 		line = strconv.AppendInt(line, batch, 10)
+		if ok {
+			line = append(line, ' ')
+			line = strconv.AppendInt(line, k.Partition, 10)
+			line = append(line, ' ')
+			line = strconv.AppendInt(line, k.Offset, 10)
+		}
 		line = append(line, '\n')
 		if _, err := w.Write(line); err != nil {
 			return rows, fmt.Errorf("write stdout: %w", err)

@@ -117,7 +117,7 @@ func TestSinkLogEmptyAndBad(t *testing.T) {
 
 func TestResolveDataPathAndDump(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "part-0.json", `{"producer":"p-1","run":"0badc0de","seq":1,"ts":5}`+"\n"+
+	writeFile(t, dir, "part-0.json", `{"producer":"p-1","run":"0badc0de","seq":1,"ts":5,"partition":0,"offset":41}`+"\n"+
 		`{"producer":"p-1","run":"0badc0de","seq":"2","value":"x"}`+"\n\n"+
 		`{"producer":"p-1"}`+"\n")
 	writeFile(t, dir, "producer=p-2/part-1.json", `{"seq":7}`+"\n")
@@ -153,7 +153,7 @@ func TestResolveDataPathAndDump(t *testing.T) {
 	if n != 3 || len(lines) != 4 {
 		t.Fatalf("n=%d lines=%q", n, lines)
 	}
-	if lines[0] != "p-1 0badc0de 1 4" || lines[1] != "p-1 0badc0de 2 4" || lines[3] != "p-2 - 7 5" {
+	if lines[0] != "p-1 0badc0de 1 4 0 41" || lines[1] != "p-1 0badc0de 2 4 -1 -1" || lines[3] != "p-2 - 7 5 -1 -1" {
 		t.Fatalf("lines = %q", lines)
 	}
 	if !strings.HasPrefix(lines[2], "! part-0.json:4 ") || !strings.HasSuffix(lines[2], " 4") {

@@ -1,0 +1,102 @@
+"""Network faults: isolate pods with NetworkPolicies.
+
+NetworkPolicies only add allowances: a deny policy cannot take back what another policy
+allows. So isolating pods takes two steps, both undone by the rollback registered first:
+the namespace's policies that select the target pods are set aside (their allowances
+vanish, for every pod they select), and a deny-all policy labelled ``harness.local/chaos``
+selects the targets (so the isolation holds in a namespace without a default deny too).
+The invariants find a leftover chaos policy, and a missing declared one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client
+
+from harness.chaos.scope import FaultScope
+from harness.chaos.selectors import matches
+from harness.errors import HarnessError
+from harness.invariants import CHAOS_LABEL
+
+__all__ = ["Isolation", "isolate"]
+
+
+@dataclass
+class Isolation:
+    """What an isolation changed: the chaos policy and the policies set aside."""
+
+    namespace: str
+    policy: str
+    set_aside: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def set_aside_names(self) -> list[str]:
+        """Names of the policies set aside, for the timeline and the report."""
+        return [p["metadata"]["name"] for p in self.set_aside]
+
+
+def _plain(policy: client.V1NetworkPolicy, api: client.ApiClient) -> dict[str, Any]:
+    body: dict[str, Any] = api.sanitize_for_serialization(policy)
+    meta = body["metadata"]
+    body["metadata"] = {
+        k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta
+    }
+    body.pop("status", None)
+    return body
+
+
+def _restore(net: client.NetworkingV1Api, isolation: Isolation) -> None:
+    try:
+        net.delete_namespaced_network_policy(isolation.policy, isolation.namespace)
+    except client.ApiException as exc:
+        if exc.status != 404:
+            raise
+    for body in isolation.set_aside:
+        try:
+            net.create_namespaced_network_policy(isolation.namespace, body)
+        except client.ApiException as exc:
+            if exc.status != 409:
+                raise
+
+
+def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) -> Isolation:
+    """Cut every pod matching pod_labels off the network, in and out."""
+    core = client.CoreV1Api(scope.api)
+    net = client.NetworkingV1Api(scope.api)
+    selector = ",".join(f"{k}={v}" for k, v in pod_labels.items())
+    targets = core.list_namespaced_pod(namespace, label_selector=selector).items
+    if not targets:
+        raise HarnessError(f"no pod in {namespace} matches {selector}: nothing to isolate")
+    target_labels = [p.metadata.labels or {} for p in targets]
+    digest = hashlib.sha256(selector.encode()).hexdigest()[:8]
+    isolation = Isolation(namespace, f"chaos-isolate-{digest}")
+    for policy in net.list_namespaced_network_policy(namespace).items:
+        spec_selector = scope.api.sanitize_for_serialization(policy.spec.pod_selector)
+        if any(matches(spec_selector, labels) for labels in target_labels):
+            isolation.set_aside.append(_plain(policy, scope.api))
+    scope.rollbacks.register(
+        f"lift isolation of {selector} in {namespace} (restore {isolation.set_aside_names})",
+        lambda: _restore(net, isolation),
+    )
+    scope.timeline.add(
+        "fault", selector, f"isolate: set aside {isolation.set_aside_names}, deny all"
+    )
+    net.create_namespaced_network_policy(
+        namespace,
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": isolation.policy, "labels": {CHAOS_LABEL: "isolate"}},
+            "spec": {
+                "podSelector": {"matchLabels": dict(pod_labels)},
+                "policyTypes": ["Ingress", "Egress"],
+            },
+        },
+    )
+    for body in isolation.set_aside:
+        net.delete_namespaced_network_policy(body["metadata"]["name"], namespace)
+    return isolation
