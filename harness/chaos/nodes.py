@@ -21,6 +21,7 @@ __all__ = [
     "NODE_RETURN_TIMEOUT",
     "cordon",
     "drain",
+    "fence_evicted_pods",
     "node_ready",
     "start_node",
     "stop_node",
@@ -109,6 +110,32 @@ def drain(scope: FaultScope, node: str, timeout: float = 60.0, retry: float = 5.
         if not pending or time.monotonic() + retry > deadline:
             return pending
         time.sleep(retry)  # kubectl drain's retry interval: the drain itself, not a wait
+
+
+def fence_evicted_pods(core: client.CoreV1Api, node: str) -> list[str]:
+    """Force-delete the pods already evicted from a dead node; return their names.
+
+    A pod on an unreachable node stays Terminating until its kubelet confirms, which a
+    dead kubelet never does; controllers that wait for the old pod to be gone (the Spark
+    operator waits for the driver pod before it resubmits; StatefulSets for their
+    ordinal) wait for ever. Production clusters fence: the cloud deletes the Node of a
+    terminated machine, or an admin sets the ``out-of-service`` taint and the pod GC
+    force-deletes. This stands in for that fence, and only for pods the taint manager
+    has already evicted: a pod that tolerates the node's death is left alone.
+    """
+    fenced: list[str] = []
+    for pod in core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items:
+        if pod.metadata.deletion_timestamp is None:
+            continue
+        try:
+            core.delete_namespaced_pod(
+                pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0
+            )
+            fenced.append(f"{pod.metadata.namespace}/{pod.metadata.name}")
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+    return fenced
 
 
 def _docker(*args: str) -> None:

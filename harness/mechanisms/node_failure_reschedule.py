@@ -4,9 +4,17 @@ Trigger: stop the container of the worker that runs the driver (the machine goes
 no kubelet, no graceful shutdown).
 Verification: the node goes NotReady (its lease expires: node-monitor grace); the
 taint manager evicts the driver once its ``unreachable`` toleration (20 s, the API
-server's default-unreachable-toleration-seconds) runs out; the operator resubmits; a new
-driver runs on the surviving worker and its query makes progress, read from Prometheus.
-MTTR is fault → that first progress.
+server's default-unreachable-toleration-seconds) runs out; the evicted pods are fenced
+(see below); the operator resubmits; a new driver runs on the surviving worker and its
+query makes progress, read from Prometheus. MTTR is fault → that first progress.
+
+Fencing, found by running it: an evicted pod on a dead node stays Terminating for ever
+(its kubelet never confirms), and the Spark operator resubmits only once the old driver
+pod is gone (controller.go, validateSparkResourceDeletion), so without a fence the
+stream stalls until the node returns. Production clusters fence (the cloud deletes the
+Node of a terminated machine; or the ``out-of-service`` taint and the pod GC). The
+harness stands in for that fence: it force-deletes the pods the taint manager has
+evicted from the stopped node, nothing else (harness.chaos.nodes.fence_evicted_pods).
 Integrity: reconciliation, exactly once, after the node is back (so every pod that was
 evicted with it, the reader included, can run again).
 Negative control: the driver's pod template tolerates ``unreachable`` and ``not-ready``
@@ -21,7 +29,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness.chaos.nodes import NODE_RETURN_TIMEOUT, node_ready, start_node, stop_node
+from harness.chaos.nodes import (
+    NODE_RETURN_TIMEOUT,
+    fence_evicted_pods,
+    node_ready,
+    start_node,
+    stop_node,
+)
 from harness.cluster.timing import NodeFailureTiming
 from harness.errors import WaitTimeout
 from harness.integrity.collect import reconcile_pipeline
@@ -51,6 +65,7 @@ def bound(timing: NodeFailureTiming, app: dict[str, Any]) -> Bound:
                 timing.toleration,
                 "kind config default-unreachable-toleration-seconds",
             ),
+            Term("fence of the evicted pods", 2, "the harness's poll interval"),
             *driver_restart.bound(app).terms,
         )
     )
@@ -94,7 +109,14 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         outcome.fail(str(exc))
         return outcome
 
+    fenced: list[str] = []
+
     def recovered() -> tuple[float | None, str]:
+        if node_ready(ctx.core, victim) != "True":
+            now_fenced = fence_evicted_pods(ctx.core, victim)
+            if now_fenced:
+                ctx.timeline.add("fence", victim, f"force-deleted evicted {now_fenced}")
+                fenced.extend(now_fenced)
         first = ctx.prom_scalar(
             "max(spark_stream_first_progress_timestamp_seconds"
             f" and spark_stream_driver_start_timestamp_seconds > {fault_epoch:.3f})"
@@ -118,9 +140,11 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
             2.0,
         )
     except WaitTimeout as exc:
+        outcome.evidence["fenced"] = fenced
         outcome.fail(str(exc))
         return outcome
     outcome.mttr_seconds = first_progress - fault_epoch
+    outcome.evidence["fenced"] = fenced
     ctx.timeline.add("recovered", driver_restart.APP, "first progress of the new driver")
     if not outcome.bound.holds(outcome.mttr_seconds):
         outcome.fail(

@@ -104,9 +104,14 @@ _ALL = (
         12,
         "node_failure_reschedule",
         "node lifecycle controller + taint eviction",
-        "stop a worker node's container",
+        "stop the driver's worker node's container",
         "node NotReady, pods evicted and rescheduled, pipeline recovers with no data loss",
         "tolerations that never expire",
+        notes=(
+            "An evicted pod on a dead node stays Terminating and the operator resubmits only "
+            "once the old driver pod is gone: the harness fences (force-deletes the evicted "
+            "pods), standing in for the cloud's Node deletion or the out-of-service taint.",
+        ),
     ),
     Mechanism(
         13,

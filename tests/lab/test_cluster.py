@@ -2,51 +2,17 @@
 
 import uuid
 
-import pytest
 from kubernetes import client
 
-from fixtures.workloads import SERVE, pod_manifest, wait_pod_running, wait_pvc_bound
+from fixtures.workloads import pod_manifest, wait_pod_running, wait_pvc_bound
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
+from tests.lab.conftest import fetch
 
 SERVICE_SYNC_TIMEOUT = 30.0
 """kube-proxy syncs iptables at most every second (minSyncPeriod 1s); 30s on two busy cores."""
 POLICY_SETTLE_TIMEOUT = 60.0
 """kube-router syncs policies on watch events; a few seconds on two cores, 60s is generous."""
-
-
-def fetch(lab, namespace, pod, url):
-    """GET url from inside a pod, giving up after 3s; (exit code, body).
-
-    coreutils' timeout bounds it: Debian's busybox 1.35 wget crashes on its own -T option.
-    """
-    command = ["timeout", "3", "busybox", "wget", "-q", "-O", "-", url]
-    return exec_in_pod(lab.core, namespace, pod, command, timeout=20)
-
-
-@pytest.fixture
-def server_and_client(lab, namespace):
-    """An HTTP server pod on the first worker and a client pod on the second."""
-    first, second = lab.workers
-    token = uuid.uuid4().hex
-    lab.core.create_namespaced_pod(
-        namespace,
-        pod_manifest(
-            "server",
-            lab.images.toolbox_image,
-            shell=SERVE,
-            node=first,
-            labels={"role": "server"},
-            env={"TOKEN": token},
-        ),
-    )
-    lab.core.create_namespaced_pod(
-        namespace,
-        pod_manifest("client", lab.images.toolbox_image, node=second, labels={"role": "client"}),
-    )
-    server = wait_pod_running(lab.core, namespace, "server")
-    client_pod = wait_pod_running(lab.core, namespace, "client")
-    return server, client_pod, token
 
 
 def test_all_nodes_ready(lab):
