@@ -14,14 +14,19 @@ from typing import Any
 import yaml
 from kubernetes import client
 
+from harness.kube import exec_in_pod
 from harness.observe.prometheus import Prometheus
 from harness.observe.wait import wait_until
 from harness.settings import PROJECT_ROOT
 
-__all__ = ["CHAOS_LABEL", "broken_invariants", "wait_whole"]
+__all__ = ["CHAOS_LABEL", "FILL_FILE", "broken_invariants", "wait_whole"]
 
 CHAOS_LABEL = "harness.local/chaos"
 """Every object a fault creates carries this label, so leftovers can be found."""
+FILL_FILE = ".harness-fill"
+"""What a volume fill writes at the claim's root (harness.chaos.volumes)."""
+READER_MOUNTS = ("/checkpoint", "/data/sink")
+"""The pipeline's claims as the reader pod (harness.integrity.collect) mounts them."""
 
 PROGRESS_WITHIN = 60.0
 """Trigger 5 s, scrape 10 s: a minute without progress is not a healthy stream."""
@@ -70,11 +75,26 @@ def broken_invariants(api: client.ApiClient, prom: Prometheus) -> list[str]:
     )
     if rows and min(v for _, v in rows) < 0.5:
         problems.append(f"checkpoint volume {100 * (1 - min(v for _, v in rows)):.0f}% full")
+    problems += _fill_files(core)
     progress = prom.query('max(spark_stream_last_progress_timestamp_seconds{query="events"})')
     last = progress[0][1] if progress else 0.0
     if time.time() - last > PROGRESS_WITHIN:
         problems.append(f"no streaming progress for {time.time() - last:.0f}s")
     return problems
+
+
+def _fill_files(core: client.CoreV1Api) -> list[str]:
+    """Fill files left on the pipeline's claims, seen through the reader pod if it runs."""
+    try:
+        reader = core.read_namespaced_pod("pipeline-reader", "spark-pipeline")
+    except client.ApiException:
+        return []
+    if reader.status.phase != "Running" or reader.metadata.deletion_timestamp:
+        return []
+    paths = [f"{m}/{FILL_FILE}" for m in READER_MOUNTS]
+    script = "; ".join(f"test -e {p} && echo {p}" for p in paths) + "; true"
+    code, out = exec_in_pod(core, "spark-pipeline", "pipeline-reader", ["sh", "-c", script], 20)
+    return [f"fill file {line} left" for line in out.split() if code == 0 and line in paths]
 
 
 def _declared_policies() -> set[tuple[str, str]]:

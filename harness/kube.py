@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kubernetes import client, config, stream
 
+from harness.errors import HarnessError
 from harness.settings import LabSettings
 
 __all__ = ["api_client", "exec_in_pod"]
@@ -39,7 +40,10 @@ def exec_in_pod(
         resp.run_forever(timeout=timeout)
         output.append(resp.read_stdout() or "")
         output.append(resp.read_stderr() or "")
-        code = resp.returncode
+        try:
+            code = resp.returncode
+        except ValueError as exc:  # the error channel held a message, not a status
+            raise HarnessError(f"exec {command[0]} in {namespace}/{pod}: {exc}") from exc
     finally:
         resp.close()
         # websocket-client's close() skips the socket once the server has closed the

@@ -12,21 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
+from kubernetes.utils import parse_quantity
 
 from harness.chaos.scope import FaultScope
 from harness.errors import HarnessError, WaitTimeout
-from harness.invariants import CHAOS_LABEL
+from harness.invariants import CHAOS_LABEL, FILL_FILE
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 
 __all__ = ["FILL_FILE", "Fill", "fill_volume"]
 
-FILL_FILE = ".harness-fill"
-"""At the volume's root: hidden, and outside any directory the pipeline reads."""
 MOUNT = "/fill"
+MIB = 2**20
 
 
-def _filler(name: str, claim: str, image: str, script: str) -> dict[str, Any]:
+def _filler(
+    name: str, claim: str, image: str, script: str, memory: int = 64 * MIB
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -52,7 +54,8 @@ def _filler(name: str, claim: str, image: str, script: str) -> dict[str, Any]:
                     "command": ["sh", "-c", script],
                     "resources": {
                         "requests": {"cpu": "10m", "memory": "16Mi"},
-                        "limits": {"memory": "64Mi"},
+                        # tmpfs pages count against the writer's memory limit.
+                        "limits": {"memory": str(memory)},
                     },
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
@@ -108,7 +111,7 @@ class Fill:
             code, _ = exec_in_pod(
                 self.core, self.namespace, self.pod, ["sh", "-c", STOP_AND_REMOVE]
             )
-        except (client.ApiException, OSError, RuntimeError):
+        except (client.ApiException, OSError, HarnessError):
             code = -1
         self._delete_pod(self.pod)
         if code != 0:
@@ -147,7 +150,10 @@ def fill_volume(
     fill = Fill(core, namespace, claim, name, image)
     scope.rollbacks.register(f"remove {FILL_FILE} from {namespace}/{claim}", fill.remove)
     scope.timeline.add("fault", claim, f"fill to 100% with {FILL_FILE}")
-    core.create_namespaced_pod(namespace, _filler(name, claim, image, FILL_SCRIPT))
+    capacity = core.read_namespaced_persistent_volume_claim(claim, namespace).status.capacity
+    size = int(parse_quantity(capacity["storage"])) if capacity else 1024 * MIB
+    pod = _filler(name, claim, image, FILL_SCRIPT, memory=size + 64 * MIB)
+    core.create_namespaced_pod(namespace, pod)
 
     def full() -> tuple[bool | None, str]:
         pod = core.read_namespaced_pod(name, namespace)

@@ -84,7 +84,12 @@ def render_html(data: dict[str, Any]) -> str:
         rec = m.get("reconciliation") or {}
         recon = (
             f"sent {rec['sent']}, received {rec['received']}, missing {rec['missing']}, "
-            f"duplicated {rec['duplicated']}"
+            f"duplicated {rec['duplicated']}, unexpected {rec['unexpected']}"
+            + (
+                f" (producer re-sends in the topic: {rec['source_duplicates']})"
+                if rec.get("source_duplicates")
+                else ""
+            )
             if rec
             else ""
         )
