@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up down test unit lab pipeline lint bench bench-pipeline
+.PHONY: up down test unit lab pipeline lint bench bench-pipeline bench-mechanisms
 
 $(BIN)/harness: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ bench: $(BIN)/harness         ## cold/warm build, cluster up, memory (slow: rebu
 
 bench-pipeline: $(BIN)/harness  ## warm bring-up until data flows; steady-state CPU and memory
 	$(BIN)/python bench/pipeline.py
+
+bench-mechanisms: $(BIN)/harness  ## the mechanism suite: wall time, per-test time, MTTR against bound
+	$(BIN)/python bench/mechanisms.py

@@ -51,6 +51,30 @@ def freeze_process(scope: FaultScope, namespace: str, pod: str, pattern: str) ->
     scope.rollbacks.register(f"SIGCONT {pattern!r} in {namespace}/{pod}", thaw)
     scope.timeline.add("fault", pod, f"SIGSTOP processes matching {pattern!r}")
     _signal(scope, namespace, pod, "STOP", pattern)
+    frozen = _stopped(scope, namespace, pod, pattern)
+    if not frozen:
+        raise HarnessError(
+            f"nothing frozen in {namespace}/{pod}: only the container's PID 1 matched"
+            f" {pattern!r}, and an init ignores SIGSTOP sent from inside its namespace"
+            " (run the process under an init such as tini, or as a child)"
+        )
+    scope.timeline.add("fault", pod, f"frozen: pids {frozen}")
+
+
+def _stopped(scope: FaultScope, namespace: str, pod: str, pattern: str) -> list[int]:
+    """PIDs (other than 1) matching pattern that are now in the stopped state."""
+    core = client.CoreV1Api(scope.api)
+    _, out = exec_in_pod(core, namespace, pod, ["pgrep", "-f", pattern], 20)
+    pids = [p for p in out.split() if p.isdigit() and p != "1"]
+    if not pids:
+        return []
+    _, states = exec_in_pod(core, namespace, pod, ["ps", "-o", "pid=,stat=", "-p", ",".join(pids)])
+    return [int(pid) for pid, stat in _pairs(states) if stat.startswith("T")]
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    rows = [line.split() for line in text.splitlines()]
+    return [(r[0], r[1]) for r in rows if len(r) >= 2 and r[0].isdigit()]
 
 
 def kill_process(scope: FaultScope, namespace: str, pod: str, pattern: str) -> None:
