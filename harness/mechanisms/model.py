@@ -55,5 +55,5 @@ class Mechanism:
     negative_control: str
     touches_data: bool = True
     """Whether exactly-once reconciliation is part of its verdict."""
-    implemented: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    """What running it taught us (departures, findings), for the report."""

@@ -1,4 +1,4 @@
-"""The 18 mechanisms of the catalog, by id; `implemented` marks those with tests today."""
+"""The 18 mechanisms of the catalog, by id; runner.IMPLEMENTED says which of them run."""
 
 from __future__ import annotations
 
