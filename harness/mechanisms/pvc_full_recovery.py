@@ -94,6 +94,31 @@ def _without_alert(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "spec": {**doc["spec"], "groups": groups}}
 
 
+def _settle_rules(ctx: MechanismContext, loaded: bool) -> None:
+    """Wait until Prometheus has (or, for the control, has dropped) the rule, and no
+    earlier fill's alert is still pending or firing.
+
+    A PrometheusRule change reaches Prometheus through the operator, a ConfigMap and the
+    config reloader: tens of seconds. Found by a CI run: the control struck before the
+    removal was loaded and the alert fired.
+    """
+
+    def rule_state() -> tuple[bool | None, str]:
+        groups = ctx.prom.api("rules")["groups"]
+        names = {r["name"] for g in groups for r in g["rules"] if r.get("type") == "alerting"}
+        present = ALERT in names
+        return (True if present == loaded else None), f"{ALERT} loaded: {present}"
+
+    wait_until(f"{ALERT} {'loaded' if loaded else 'unloaded'} in Prometheus", rule_state, 180, 5)
+
+    def quiet() -> tuple[bool | None, str]:
+        rows = ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
+        states = sorted({labels.get("alertstate", "?") for labels, _ in rows})
+        return (True if not rows else None), f"{ALERT} states: {states}"
+
+    wait_until(f"no {ALERT} alert from an earlier fill", quiet, 180, 5)
+
+
 def _checkpoint(ctx: MechanismContext) -> dict[str, Any]:
     code, out = exec_in_pod(
         ctx.core,
@@ -115,6 +140,12 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         ctx.rollbacks.register("re-apply 08's PrometheusRule", lambda: _put_rule(ctx, rule_doc))
         ctx.timeline.add("control", ALERT, "rule removed (mechanism off)")
         _put_rule(ctx, _without_alert(rule_doc))
+    try:
+        _settle_rules(ctx, loaded=not negative_control)
+    except WaitTimeout as exc:
+        outcome = Outcome("pvc_full_recovery", negative_control, Bound(()))
+        outcome.fail(f"steady state: {exc}")
+        return outcome
     app = driver_restart.application(ctx)
     rule_for = _rule_for(rule_doc)
     outcome = Outcome("pvc_full_recovery", negative_control, bound(app, rule_for))
