@@ -7,6 +7,7 @@ sink and checkpoint volumes mounted read-only) runs ``pipeline-tools topic-dump`
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubernetes import client
@@ -23,7 +24,14 @@ from harness.integrity.reconcile import (
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 
-__all__ = ["READER", "ensure_reader", "read_sink", "read_source", "reconcile_pipeline"]
+__all__ = [
+    "READER",
+    "ensure_reader",
+    "read_checkpoint",
+    "read_sink",
+    "read_source",
+    "reconcile_pipeline",
+]
 
 NAMESPACE = "spark-pipeline"
 READER = "pipeline-reader"
@@ -139,6 +147,15 @@ def read_source(core: client.CoreV1Api, topic: str = "events") -> list[Record]:
 def read_sink(core: client.CoreV1Api, path: str = "/data/sink") -> list[SinkRow]:
     """Every row the sink's metadata log commits (producer run seq batch partition offset)."""
     return parse_sink_rows(_tool(core, ["sink-dump", path]))
+
+
+def read_checkpoint(
+    core: client.CoreV1Api, path: str = "/checkpoint/events", timeout: float = 30.0
+) -> dict[str, Any]:
+    """The checkpoint's state (``pipeline-tools checkpoint-info``): last offset and commit
+    batch ids and offsets; StepFailed when it does not read."""
+    info: dict[str, Any] = json.loads(_tool(core, ["checkpoint-info", path], timeout)[0])
+    return info
 
 
 def reconcile_pipeline(

@@ -12,13 +12,11 @@ separate sink directory): the new driver starts at batch 0.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from harness.errors import WaitTimeout
-from harness.integrity.collect import READER, ensure_reader, reconcile_pipeline
-from harness.kube import exec_in_pod
+from harness.integrity.collect import ensure_reader, read_checkpoint, reconcile_pipeline
 from harness.mechanisms import driver_restart
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.driver_restart import APP, recreate_application
@@ -36,16 +34,6 @@ def bound(app: dict[str, Any]) -> Bound:
     """driver_restart's bound plus one trigger interval (the re-run of the open batch)."""
     base = driver_restart.bound(app)
     return Bound((*base.terms, Term("re-run of the open batch", 5, "TRIGGER_INTERVAL")))
-
-
-def _checkpoint(ctx: MechanismContext, path: str = "/checkpoint/events") -> dict[str, Any]:
-    code, out = exec_in_pod(
-        ctx.core, ctx.namespace, READER, ["pipeline-tools", "checkpoint-info", path], 20
-    )
-    if code != 0:
-        raise RuntimeError(f"checkpoint-info failed: {out}")
-    info: dict[str, Any] = json.loads(out.strip().splitlines()[0])
-    return info
 
 
 def _ephemeral_checkpoint(manifest: dict[str, Any]) -> None:
@@ -85,7 +73,7 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         if negative_control:  # the checkpoint is inside the driver; strike on a fresh batch
             info = {"last_offset_batch": -1, "last_commit_batch": int(last_batch)}
             return info, "negative control: strike now"
-        info = _checkpoint(ctx)
+        info = read_checkpoint(ctx.core, timeout=20)
         open_batch = info["last_offset_batch"] > info["last_commit_batch"]
         return (
             info if open_batch else None

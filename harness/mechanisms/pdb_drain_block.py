@@ -16,6 +16,7 @@ from typing import Any
 
 from kubernetes import client
 
+from harness.chaos.nodes import cordon
 from harness.deploy.manifests import load_documents
 from harness.integrity.collect import reconcile_pipeline
 from harness.mechanisms.context import MechanismContext
@@ -54,10 +55,6 @@ def _restore_pdb(ctx: MechanismContext) -> None:
             raise
 
 
-def _uncordon(ctx: MechanismContext, node: str) -> None:
-    ctx.core.patch_node(node, {"spec": {"unschedulable": False}})
-
-
 def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     """Cordon the broker's node and try to evict the broker."""
     outcome = Outcome("pdb_drain_block", negative_control, bound())
@@ -70,10 +67,9 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
         ctx.rollbacks.register("re-create the kafka PDB from 06", lambda: _restore_pdb(ctx))
         client.PolicyV1Api(ctx.api).delete_namespaced_pod_disruption_budget("kafka", ctx.namespace)
         ctx.timeline.add("control", "kafka", "PDB deleted (mechanism off)")
-    ctx.rollbacks.register(f"uncordon {node}", lambda: _uncordon(ctx, node))
     begun = time.time()
-    ctx.timeline.add("fault", node, "cordon, then evict the broker")
-    ctx.core.patch_node(node, {"spec": {"unschedulable": True}})
+    cordon(ctx, node)  # registers the uncordon first
+    ctx.timeline.add("fault", broker.metadata.name, "evict the broker, as a drain does")
     answers: list[int] = []
     first_refusal: float | None = None
     eviction: dict[str, Any] = {

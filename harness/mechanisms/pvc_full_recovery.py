@@ -17,16 +17,14 @@ Negative control: the alert rule removed from the PrometheusRule: no alert fires
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from harness.chaos.volumes import fill_volume
 from harness.cluster.timing import parse_duration
 from harness.deploy.manifests import load_documents
-from harness.errors import WaitTimeout
-from harness.integrity.collect import READER, ensure_reader, reconcile_pipeline
-from harness.kube import exec_in_pod
+from harness.errors import StepFailed, WaitTimeout
+from harness.integrity.collect import ensure_reader, read_checkpoint, reconcile_pipeline
 from harness.mechanisms import driver_restart
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.model import Bound, Term
@@ -119,20 +117,6 @@ def _settle_rules(ctx: MechanismContext, loaded: bool) -> None:
     wait_until(f"no {ALERT} alert from an earlier fill", quiet, 180, 5)
 
 
-def _checkpoint(ctx: MechanismContext) -> dict[str, Any]:
-    code, out = exec_in_pod(
-        ctx.core,
-        ctx.namespace,
-        READER,
-        ["pipeline-tools", "checkpoint-info", "/checkpoint/events"],
-        30,
-    )
-    if code != 0:
-        raise RuntimeError(f"checkpoint-info exited {code}: {out.strip()[-500:]}")
-    info: dict[str, Any] = json.loads(out.strip().splitlines()[0])
-    return info
-
-
 def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     """Fill the checkpoint volume; see the alert and the clean failure; lift it; resume."""
     rule_doc = _rule_manifest(ctx)
@@ -189,9 +173,9 @@ def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
     if alert_at is None:
         return outcome  # nothing to measure: the mechanism did not see the fault
     try:
-        info = _checkpoint(ctx)
+        info = read_checkpoint(ctx.core)
         outcome.evidence["checkpoint_after_fill"] = info
-    except RuntimeError as exc:
+    except StepFailed as exc:
         outcome.fail(f"the checkpoint does not read after the fill: {exc}")
         return outcome
     committed = int(info["last_commit_batch"])
