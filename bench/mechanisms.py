@@ -4,7 +4,10 @@
     python bench/mechanisms.py -k node_failure  a pytest -k selection of them
 
 Runs ``pytest -m mechanism`` on the lab (brought up or reused by the session fixtures),
-then reads the run's results.json: per test its duration, verdict, MTTR and bound.
+then reads the run's results.json: per test its duration (setup, call, teardown),
+verdict, MTTR and bound, and where the call's time went (the runner's phases: switch
+off, steady state, strike, strike to recovery, checks, reconciliation, rollbacks,
+invariants).
 Printed as a table and appended to <cache>/bench/mechanisms.jsonl. Timing is measured
 here, never asserted by a test.
 """
@@ -47,16 +50,38 @@ def main() -> int:
             {
                 "test": test["nodeid"].split("::")[-1],
                 "outcome": test["outcome"],
+                "verdict": m.get("verdict"),
                 "seconds": round(float(test.get("seconds") or 0.0), 1),
+                "setup": round(float(test.get("setup_seconds") or 0.0), 1),
+                "teardown": round(float(test.get("teardown_seconds") or 0.0), 1),
                 "mttr": m.get("mttr_seconds"),
                 "bound": m.get("bound_seconds"),
+                "phases": m.get("phases") or {},
             }
         )
-    print(f"\n{'test':<50} {'outcome':<8} {'seconds':>8} {'MTTR':>8} {'bound':>6}")
+    print(
+        f"\n{'test':<52} {'verdict':<12} {'call s':>7} {'setup':>6} {'tear':>6}"
+        f" {'MTTR':>7} {'bound':>6}"
+    )
     for r in rows:
         mttr = "-" if r["mttr"] is None else f"{r['mttr']:.1f}"
         bound = "-" if r["bound"] is None else f"{r['bound']:.0f}"
-        print(f"{r['test']:<50} {r['outcome']:<8} {r['seconds']:>8} {mttr:>8} {bound:>6}")
+        verdict = r["verdict"] or r["outcome"]
+        print(
+            f"{r['test']:<52} {verdict:<12} {r['seconds']:>7} {r['setup']:>6}"
+            f" {r['teardown']:>6} {mttr:>7} {bound:>6}"
+        )
+        if r["phases"]:
+            print("    " + ", ".join(f"{k} {v:.0f}s" for k, v in r["phases"].items()))
+    totals: dict[str, float] = {}
+    for r in rows:
+        for k, v in r["phases"].items():
+            totals[k] = totals.get(k, 0.0) + v
+    if totals:
+        print(
+            "\nwhere the time went (all tests): "
+            + ", ".join(f"{k} {v:.0f}s" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]))
+        )
     print(f"\nsuite wall time: {wall:.0f}s (pytest exit {code})")
     out = cache_dir() / "bench" / "mechanisms.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""The ``harness`` command: host setup, offline images, the lab cluster."""
+"""The ``harness`` command: host setup, offline images, the lab cluster, mechanisms and
+experiments."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from harness.cluster import cluster_down, cluster_status, cluster_up
+from rich.markup import escape
+
+from harness.cluster import ClusterStatus, cluster_down, cluster_status, cluster_up
 from harness.errors import HarnessError, InvalidInput
 from harness.host.docker import setup_host
 from harness.images import LabImages, resolve_images
@@ -57,11 +60,27 @@ def _cluster_status(args: argparse.Namespace) -> None:
     status = cluster_status(_settings(args))
     verdict = "healthy" if status.healthy else f"not healthy: {status.problem}"
     note(f"cluster {status.name}: {verdict}")
-    for name, state in sorted(status.containers.items()):
-        ready = status.nodes_ready.get(name)
-        note(f"  {name}: container {state}, node {'Ready' if ready else 'NotReady'}")
+    for line in node_lines(status):
+        note(f"  {line}")
     if not status.healthy:
         raise SystemExit(1)
+
+
+def node_lines(status: ClusterStatus) -> list[str]:
+    """One line per node container: its Docker state and its own Ready condition.
+
+    A node the API did not list is "unknown", never NotReady by association.
+    """
+    lines = []
+    for name, state in sorted(status.containers.items()):
+        ready = status.nodes_ready.get(name)
+        node = "unknown (not listed by the API)" if ready is None else _ready_word(ready)
+        lines.append(f"{name}: container {state}, node {node}")
+    return lines
+
+
+def _ready_word(ready: bool) -> str:
+    return "Ready" if ready else "NotReady"
 
 
 def _pipeline_up(args: argparse.Namespace) -> None:
@@ -75,46 +94,157 @@ def _pipeline_up(args: argparse.Namespace) -> None:
         note(f"  {part}: {seconds:.1f}s")
 
 
-def _experiment_validate(args: argparse.Namespace) -> None:
+def _experiment_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.experiments import validate_experiment
 
+    invalid = 0
     for name in args.files:
-        validate_experiment(Path(name))
-        note(f"{name}: valid")
+        try:
+            validate_experiment(Path(name))
+        except InvalidInput as exc:
+            invalid += 1
+            console.print(f"[red]invalid:[/red] {escape(str(exc))}")
+        else:
+            note(f"{escape(name)}: valid")
+    return 2 if invalid else 0
 
 
-def _experiment_run(args: argparse.Namespace) -> None:
+def _experiment_new(args: argparse.Namespace) -> int:
+    from harness.chaostoolkit.experiment import experiment, filename, render
+    from harness.chaostoolkit.loader import SUFFIXES
+    from harness.mechanisms.registry import mechanism
+    from harness.mechanisms.template import implemented
+    from harness.settings import PROJECT_ROOT
+
+    mechanism(args.id, "harness experiment new")
+    if args.id not in implemented():
+        raise InvalidInput(
+            "harness experiment new",
+            "id",
+            f"an implemented mechanism: {sorted(implemented())}",
+            args.id,
+        )
+    suffix = ".yaml" if args.yaml else ".json"
+    folder = PROJECT_ROOT / "experiments"
+    path = folder / filename(args.id, args.negative_control, suffix)
+    for other in (folder / filename(args.id, args.negative_control, s) for s in SUFFIXES):
+        if other.exists() and not (args.force and other == path):
+            raise InvalidInput(
+                str(other),
+                "(file)",
+                "no experiment of that name yet (--force replaces it)",
+                "exists",
+            )
+    path.write_text(render(experiment(args.id, args.negative_control), suffix))
+    note(f"wrote {path}")
+    return 0
+
+
+EXIT_CODES = {"passed": 0, "failed": 1, "inconclusive": 3}
+"""Exit codes of a run: inconclusive is not failed (it may be worth running again)."""
+
+
+def _experiment_run(args: argparse.Namespace) -> int:
     import json
+    import os
     import shutil
     import subprocess
     import time
     from pathlib import Path
 
     from harness.experiments import validate_experiment, verdict
+    from harness.safety import check_fault_target
     from harness.settings import PROJECT_ROOT
 
     path = Path(args.file)
     validate_experiment(path)  # before anything touches the cluster
+    settings = _settings(args)
+    if settings.cluster_name != LabSettings().cluster_name:
+        raise InvalidInput(
+            "--cluster-name",
+            "cluster_name",
+            f"{LabSettings().cluster_name}: the experiment's activities use the harness's default"
+            " settings (harness mechanism run takes --cluster-name)",
+            settings.cluster_name,
+        )
+    check_fault_target(settings, None)  # the activities check again before any fault
     out = PROJECT_ROOT / "reports" / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.stem}"
     out.mkdir(parents=True, exist_ok=True)
     journal_path = out / "journal.json"
-    chaos = shutil.which("chaos") or str(Path(sys.executable).parent / "chaos")
+    beside = Path(sys.executable).parent / "chaos"
+    chaos = str(beside) if beside.is_file() else shutil.which("chaos")
+    if chaos is None:
+        raise HarnessError("no chaos command: install chaostoolkit in this environment")
+    env = dict(os.environ)
+    if args.images:
+        env["HARNESS_IMAGES"] = args.images
     note(f"chaos run {path} (journal {journal_path})")
-    subprocess.run([chaos, "run", "--journal-path", str(journal_path), str(path)], check=False)
-    result = verdict(json.loads(journal_path.read_text()))
-    (out / "verdict.json").write_text(
-        json.dumps(
-            {"passed": result.passed, "reasons": result.reasons, "outcome": result.outcome},
-            indent=2,
-        )
-    )
-    note(f"harness verdict: {'PASSED' if result.passed else 'FAILED'} ({out / 'verdict.json'})")
+    # Rollbacks always: chaostoolkit's default skips them after an interruption or an
+    # unmet steady state, which is when the run's own rollbacks matter most.
+    command = [chaos, "run", "--rollback-strategy", "always"]
+    done = subprocess.run([*command, "--journal-path", str(journal_path), str(path)], env=env)
+    try:
+        journal = json.loads(journal_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"chaos run exited {done.returncode} without a readable journal ({journal_path}: {exc})"
+        ) from exc
+    result = verdict(journal)
+    report = {**result.as_json(), "chaos_exit_code": done.returncode}
+    (out / "verdict.json").write_text(json.dumps(report, indent=2))
+    note(f"harness verdict: {result.verdict.value.upper()} ({out / 'verdict.json'})")
     for reason in result.reasons:
-        note(f"  {reason}")
-    if not result.passed:
-        raise SystemExit(1)
+        note(f"  {escape(reason)}")
+    return EXIT_CODES[result.verdict.value]
+
+
+def _mechanism_list(args: argparse.Namespace) -> int:
+    from harness.mechanisms.registry import MECHANISMS
+    from harness.mechanisms.template import implemented
+
+    known = implemented()
+    for m in MECHANISMS.values():
+        state = "implemented" if m.id in known else "catalog"
+        print(f"{m.number:2d}  {m.id:<27} {state:<12} {m.provided_by}: {m.trigger}")
+    print(f"{len(known)} of {len(MECHANISMS)} implemented")
+    return 0
+
+
+def _mechanism_run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from harness.chaostoolkit import runs
+    from harness.chaostoolkit.experiment import RESTORE_TIMEOUT
+    from harness.mechanisms.registry import mechanism
+    from harness.mechanisms.template import implemented
+
+    mechanism(args.id, "harness mechanism run")
+    if args.id not in implemented():
+        raise InvalidInput(
+            "harness mechanism run",
+            "id",
+            f"an implemented mechanism: {sorted(implemented())}",
+            args.id,
+        )
+    settings = _settings(args)
+    # The same functions the chaostoolkit activities call; begin checks the fault target
+    # (harness.safety) before anything, and on an error rolls back what it did.
+    opened = runs.begin(args.id, args.negative_control, settings)
+    try:
+        runs.strike(args.id)
+        concluded = runs.conclude(args.id)
+        if args.json:
+            Path(args.json).write_text(json.dumps(concluded, indent=2))
+        note(escape(opened.outcome.explain()))
+    finally:
+        note("restore: the run's rollbacks, then the pipeline whole again")
+        restored = runs.restore(args.id, settings, RESTORE_TIMEOUT)
+        for rollback in restored.rollbacks:
+            note(f"  rolled back: {escape(rollback.description)} ({rollback.seconds:.1f}s)")
+    return EXIT_CODES[opened.outcome.verdict.value]
 
 
 def _up(args: argparse.Namespace) -> None:
@@ -164,14 +294,45 @@ def _parser() -> argparse.ArgumentParser:
     experiment = sub.add_parser("experiment", help="chaostoolkit experiments").add_subparsers(
         dest="experiment_command", required=True
     )
-    validate = experiment.add_parser("validate", help="check experiment files; change nothing")
+    validate = experiment.add_parser(
+        "validate",
+        help="check experiment files (JSON or YAML); change nothing",
+        description="Check experiment files as the harness runs them; exit 2 if one is invalid.",
+    )
     validate.add_argument("files", nargs="+")
     validate.set_defaults(func=_experiment_validate)
+    new = experiment.add_parser(
+        "new", help="write experiments/<id>[_negative_control].json|yaml from the catalog"
+    )
+    new.add_argument("id", help="an implemented mechanism (harness mechanism list)")
+    new.add_argument("--negative-control", action="store_true", help="the control's experiment")
+    new.add_argument("--yaml", action="store_true", help="write YAML, not JSON")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(func=_experiment_new)
     run_exp = experiment.add_parser(
-        "run", help="validate, run with chaostoolkit, judge the journal with the harness"
+        "run",
+        help="validate, run with chaostoolkit, judge the journal with the harness",
+        description="Validate, run with chaos run (rollbacks always), judge the journal;"
+        " exit 0 passed, 1 failed, 3 inconclusive.",
     )
     run_exp.add_argument("file")
     run_exp.set_defaults(func=_experiment_run)
+    mechanisms = sub.add_parser("mechanism", help="the catalog's mechanisms").add_subparsers(
+        dest="mechanism_command", required=True
+    )
+    add("list", _mechanism_list, "the catalog of 18, and which are implemented", mechanisms)
+    run_mechanism = mechanisms.add_parser(
+        "run",
+        help="run one mechanism (or its negative control) against the lab",
+        description="Begin, strike, conclude, restore: what an experiment's activities do;"
+        " exit 0 passed, 1 failed, 3 inconclusive.",
+    )
+    run_mechanism.add_argument("id", help="an implemented mechanism (harness mechanism list)")
+    run_mechanism.add_argument(
+        "--negative-control", action="store_true", help="switch the mechanism off first"
+    )
+    run_mechanism.add_argument("--json", metavar="FILE", help="write the outcome JSON there")
+    run_mechanism.set_defaults(func=_mechanism_run)
     add("down", _cluster_down, "delete the lab cluster")
     return parser
 
@@ -180,17 +341,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``harness`` command."""
     args = _parser().parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except InvalidInput as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except HarnessError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -5,8 +5,11 @@ from __future__ import annotations
 __all__ = [
     "CleanupFailed",
     "ClusterUnavailable",
+    "FaultNotLanded",
     "HarnessError",
+    "Inconclusive",
     "InvalidInput",
+    "ObserverUnavailable",
     "StepFailed",
     "WaitTimeout",
 ]
@@ -46,11 +49,42 @@ class ClusterUnavailable(HarnessError):
 class WaitTimeout(HarnessError):
     """A condition did not become true before its deadline."""
 
-    def __init__(self, expected: str, last_seen: str, seconds: float) -> None:
+    def __init__(
+        self,
+        expected: str,
+        last_seen: str,
+        seconds: float,
+        probe_errors: int = 0,
+        last_error: str = "",
+    ) -> None:
         self.expected, self.last_seen, self.seconds = expected, last_seen, seconds
+        self.probe_errors, self.last_error = probe_errors, last_error
+        """How often the probe itself failed (an observer that could not be read)."""
+        unread = (
+            f"\n  the probe failed {probe_errors} time(s), last: {last_error}"
+            if probe_errors
+            else ""
+        )
         super().__init__(
             f"timed out after {seconds:.0f}s waiting for: {expected}\n  last seen: {last_seen}"
+            + unread
         )
+
+
+class Inconclusive(HarnessError):
+    """A verdict cannot be decided: never a pass, never a failure of the system under test."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class FaultNotLanded(Inconclusive):
+    """The fault cannot be shown to have struck (no process killed, no UID changed, ...)."""
+
+
+class ObserverUnavailable(Inconclusive):
+    """An observer (Prometheus, the API server) could not be read when the verdict needed it."""
 
 
 class CleanupFailed(HarnessError):

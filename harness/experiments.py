@@ -1,174 +1,198 @@
 """chaostoolkit experiments: validated before anything runs, judged by the harness.
 
-``validate_experiment`` checks a file against what our activities accept (the module,
-the functions, their arguments, the mechanism ids) and raises InvalidInput naming the
-file, the JSON path of the field and what was expected, before chaostoolkit is started.
+``validate_experiment`` reads a file as chaostoolkit does (JSON, or YAML for .yaml and
+.yml: harness.chaostoolkit.loader) and checks every field a user can write, the method's
+shape included (harness.chaostoolkit.validation). An error is InvalidInput naming the
+file, the JSON path of the field, what was expected and what was found; nothing else is
+raised, so ``harness experiment validate`` never ends in a traceback.
 
-``verdict`` reads the journal chaostoolkit wrote and decides for itself: a journal whose
-status is "completed" can still hide a failed steady state, a mechanism that did not
-heal, or a rollback that failed.
+``verdict`` reads the journal chaostoolkit wrote and decides for itself: passed, failed
+or inconclusive, with the reasons. A journal whose status is "completed" can still hide
+a failed activity, a steady state not met, a mechanism that did not heal or a rollback
+that failed. The outcome of the run (the probe ``mechanism_outcome``) decides by its own
+verdict, which already says, for a negative control, whether the check failed for the
+declared reason: only "passed" passes, and an inconclusive outcome is never a pass. A
+failure anywhere makes the experiment failed; else anything that could not be judged
+(the steady state before the method not met, an interrupted run, an inconclusive
+outcome) makes it inconclusive.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import chaostoolkit
+from harness.chaostoolkit.experiment import PHASES
+from harness.chaostoolkit.loader import load_experiment
+from harness.chaostoolkit.tolerances import json_kind
+from harness.chaostoolkit.validation import check_document
 from harness.errors import InvalidInput
-from harness.mechanisms.registry import MECHANISMS
-from harness.mechanisms.runner import IMPLEMENTED
+from harness.mechanisms.outcome import Verdict
 
-__all__ = ["Verdict", "validate_experiment", "verdict"]
-
-MODULE = "harness.chaostoolkit"
-
-
-def _require(doc: dict[str, Any], key: str, kind: type, source: str, where: str) -> Any:
-    if key not in doc:
-        raise InvalidInput(source, f"{where}{key}", f"a {kind.__name__}", "missing")
-    value = doc[key]
-    if not isinstance(value, kind):
-        raise InvalidInput(source, f"{where}{key}", f"a {kind.__name__}", type(value).__name__)
-    return value
-
-
-def _activity(activity: Any, source: str, where: str, probe_needs_tolerance: bool) -> None:
-    if not isinstance(activity, dict):
-        raise InvalidInput(source, where, "an activity object", type(activity).__name__)
-    kind = _require(activity, "type", str, source, f"{where}.")
-    if kind not in ("action", "probe"):
-        raise InvalidInput(source, f"{where}.type", "'action' or 'probe'", kind)
-    _require(activity, "name", str, source, f"{where}.")
-    provider = _require(activity, "provider", dict, source, f"{where}.")
-    if provider.get("type") != "python":
-        raise InvalidInput(source, f"{where}.provider.type", "'python'", str(provider.get("type")))
-    if provider.get("module") != MODULE:
-        raise InvalidInput(
-            source, f"{where}.provider.module", repr(MODULE), str(provider.get("module"))
-        )
-    func_name = _require(provider, "func", str, source, f"{where}.provider.")
-    if func_name not in chaostoolkit.__all__:
-        raise InvalidInput(
-            source, f"{where}.provider.func", f"one of {chaostoolkit.__all__}", func_name
-        )
-    arguments = provider.get("arguments", {})
-    if not isinstance(arguments, dict):
-        raise InvalidInput(
-            source, f"{where}.provider.arguments", "an object", type(arguments).__name__
-        )
-    params = inspect.signature(getattr(chaostoolkit, func_name)).parameters
-    for name in arguments:
-        if name not in params:
-            raise InvalidInput(
-                source,
-                f"{where}.provider.arguments.{name}",
-                f"one of {sorted(params)}",
-                "unknown argument",
-            )
-    for name, param in params.items():
-        if param.default is inspect.Parameter.empty and name not in arguments:
-            raise InvalidInput(source, f"{where}.provider.arguments.{name}", "present", "missing")
-    if func_name == "run_mechanism":
-        mechanism = arguments["mechanism"]
-        if mechanism not in MECHANISMS:
-            raise InvalidInput(
-                source,
-                f"{where}.provider.arguments.mechanism",
-                f"one of {sorted(MECHANISMS)}",
-                str(mechanism),
-            )
-        if mechanism not in IMPLEMENTED:
-            raise InvalidInput(
-                source,
-                f"{where}.provider.arguments.mechanism",
-                f"an implemented mechanism: {sorted(IMPLEMENTED)}",
-                str(mechanism),
-            )
-        if not isinstance(arguments.get("negative_control", False), bool):
-            raise InvalidInput(
-                source,
-                f"{where}.provider.arguments.negative_control",
-                "true or false",
-                repr(arguments["negative_control"]),
-            )
-    if probe_needs_tolerance and "tolerance" not in activity:
-        raise InvalidInput(
-            source, f"{where}.tolerance", "present on a steady-state probe", "missing"
-        )
+__all__ = ["Judgement", "Verdict", "validate_experiment", "verdict"]
 
 
 def validate_experiment(path: Path) -> dict[str, Any]:
-    """Parse and check one experiment file; return it, or raise InvalidInput."""
+    """Read and check one experiment file; return it, or raise InvalidInput."""
     source = str(path)
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidInput(source, "(file)", "an existing experiment file", "missing") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            source, f"(JSON) line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg
-        ) from None
+    doc = load_experiment(path)
     if not isinstance(doc, dict):
-        raise InvalidInput(source, "(top)", "an object", type(doc).__name__)
-    _require(doc, "title", str, source, "")
-    _require(doc, "description", str, source, "")
-    hypothesis = _require(doc, "steady-state-hypothesis", dict, source, "")
-    _require(hypothesis, "title", str, source, "steady-state-hypothesis.")
-    probes = _require(hypothesis, "probes", list, source, "steady-state-hypothesis.")
-    for i, probe in enumerate(probes):
-        _activity(probe, source, f"steady-state-hypothesis.probes[{i}]", True)
-    method = _require(doc, "method", list, source, "")
-    if not method:
-        raise InvalidInput(source, "method", "at least one activity", "an empty list")
-    for i, activity in enumerate(method):
-        _activity(activity, source, f"method[{i}]", False)
-    for i, activity in enumerate(doc.get("rollbacks", [])):
-        _activity(activity, source, f"rollbacks[{i}]", False)
+        raise InvalidInput(source, "(top)", "an experiment object", json_kind(doc))
+    check_document(source, doc)
     return doc
 
 
 @dataclass
-class Verdict:
+class Judgement:
     """The harness's own judgement of one experiment run."""
 
-    passed: bool
+    verdict: Verdict
     reasons: list[str] = field(default_factory=list)
+    """Why it failed, then why it could not say; empty for a pass."""
     outcome: dict[str, Any] | None = None
+    """The outcome JSON mechanism_outcome returned, when it did."""
+
+    @property
+    def passed(self) -> bool:
+        """Only a pass is a pass."""
+        return self.verdict is Verdict.PASSED
+
+    def as_json(self) -> dict[str, Any]:
+        """verdict.json."""
+        return {"verdict": self.verdict.value, "reasons": self.reasons, "outcome": self.outcome}
 
 
-def verdict(journal: dict[str, Any]) -> Verdict:
-    """Judge a chaostoolkit journal: status, both steady states, the mechanism, rollbacks."""
-    reasons: list[str] = []
-    if journal.get("status") != "completed":
-        reasons.append(f"journal status {journal.get('status')!r}, not 'completed'")
-    states = journal.get("steady_states") or {}
-    for phase in ("before", "after"):
-        state = states.get(phase)
-        if not state or not state.get("steady_state_met"):
-            reasons.append(f"steady state {phase} the method not met")
+def verdict(journal: Any) -> Judgement:
+    """Judge a chaostoolkit journal: status, both steady states, every activity, the
+    outcome, every rollback."""
+    if not isinstance(journal, dict):
+        return Judgement(Verdict.FAILED, [f"not a chaostoolkit journal: {json_kind(journal)}"])
+    failed: list[str] = []
+    unknown: list[str] = []
+    status = journal.get("status")
+    interrupted = status == "interrupted"
+    if interrupted:
+        unknown.append("the run was interrupted before it ended")
+    elif status == "aborted":
+        failed.append("chaostoolkit aborted the run on an unexpected error")
+    elif status not in ("completed", "failed"):  # "failed": a steady state, judged below
+        failed.append(f"journal status {status!r}, not one chaostoolkit ends with")
+    states = _object(journal.get("steady_states"))
+    before, after = _object(states.get("before")), _object(states.get("after"))
+    began = before.get("steady_state_met") is True
+    if not began:
+        unknown.append(f"the steady state before the method was not met{_unmet(before)}")
+    elif after.get("steady_state_met") is not True and not interrupted:
+        failed.append(f"the steady state after the method was not met{_unmet(after)}")
+    outcome = _method(_list(journal.get("run")), began and not interrupted, failed, unknown)
+    _rollbacks(journal, failed)
+    kind = Verdict.FAILED if failed else Verdict.INCONCLUSIVE if unknown else Verdict.PASSED
+    return Judgement(kind, failed + unknown, outcome)
+
+
+def _method(
+    runs: list[Any], complete: bool, failed: list[str], unknown: list[str]
+) -> dict[str, Any] | None:
+    """Judge the method's activities; return the outcome JSON if the method produced one."""
     outcome: dict[str, Any] | None = None
-    for run in journal.get("run", []):
-        name = run.get("activity", {}).get("name", "?")
+    begun: dict[str, Any] | None = None
+    seen: list[str] = []
+    for run in map(_object, runs):
+        activity = _object(run.get("activity"))
+        provider = _object(activity.get("provider"))
+        name, func, output = activity.get("name", "?"), provider.get("func"), run.get("output")
+        seen.append(str(func))
         if run.get("status") != "succeeded":
-            reasons.append(f"activity {name!r} {run.get('status')}: {run.get('exception', '')}")
-        provider = run.get("activity", {}).get("provider", {})
-        if provider.get("func") == "run_mechanism" and isinstance(run.get("output"), dict):
-            outcome = run["output"]
-            negative = bool(provider.get("arguments", {}).get("negative_control", False))
-            healed = bool(outcome.get("healed"))
-            if negative and healed:
-                reasons.append(
-                    "negative control: the mechanism's check passed with it switched off"
-                )
-            if not negative and not healed:
-                reasons.append("mechanism did not heal: " + "; ".join(outcome.get("failures", [])))
+            failed.append(f"activity {name!r} {run.get('status') or 'did not end'}{_raised(run)}")
+        elif func == "begin_mechanism":
+            begun = _object(provider.get("arguments"))
+        elif func == "mechanism_outcome":
+            if not isinstance(output, dict):
+                failed.append(f"activity {name!r} returned {json_kind(output)}, not an outcome")
+            elif outcome is not None:
+                failed.append("the method concluded more than one run")
+            else:
+                outcome = output
+        elif isinstance(activity.get("tolerance"), bool) and output != activity["tolerance"]:
+            failed.append(f"probe {name!r} returned {json_kind(output)}, not its tolerance")
+    missing = [p for p in PHASES if p not in seen]
+    if complete and missing:
+        failed.append(f"the method ran no {', '.join(missing)}")
     if outcome is None:
-        reasons.append("no run_mechanism output in the journal")
-    for run in journal.get("rollbacks", []):
-        if run.get("status") != "succeeded" or run.get("output") is False:
-            reasons.append(f"rollback {run.get('activity', {}).get('name', '?')!r} failed")
-    return Verdict(not reasons, reasons, outcome)
+        if complete and not failed:  # else a failure above already says why
+            unknown.append("the journal holds no outcome: the method did not reach the verdict")
+        return None
+    _outcome(outcome, begun, failed, unknown)
+    return outcome
+
+
+def _outcome(
+    outcome: dict[str, Any], begun: dict[str, Any] | None, failed: list[str], unknown: list[str]
+) -> None:
+    """The run's own verdict decides; it must also be the run begin_mechanism began."""
+    control = outcome.get("negative_control") is True
+    kind = "negative control" if control else "mechanism"
+    mechanism_id = outcome.get("mechanism")
+    if begun is not None and (
+        begun.get("mechanism") != mechanism_id
+        or (begun.get("negative_control", False) is True) != control
+    ):
+        failed.append(
+            f"the outcome is of {mechanism_id!r} ({kind}), not of the run begin_mechanism"
+            f" began ({begun.get('mechanism')!r}, negative_control"
+            f" {begun.get('negative_control', False)!r})"
+        )
+    result = outcome.get("verdict")
+    if result == Verdict.PASSED:
+        if outcome.get("landed") is None:
+            unknown.append(f"the {kind} passed without proof that its fault landed")
+        if control and outcome.get("control_evidence") is None:
+            failed.append(
+                "the negative control passed without the evidence of its declared failure"
+            )
+    elif result == Verdict.FAILED:
+        failures = "; ".join(str(f) for f in _list(outcome.get("failures")))
+        failed.append(f"the {kind} failed: {failures or 'no failure recorded'}")
+    elif result == Verdict.INCONCLUSIVE:
+        reason = outcome.get("inconclusive") or "no reason recorded"
+        unknown.append(f"the {kind} was inconclusive: {reason}")
+    else:
+        failed.append(f"the outcome's verdict is {result!r}, not passed, failed or inconclusive")
+
+
+def _rollbacks(journal: dict[str, Any], failed: list[str]) -> None:
+    """Every declared rollback ran, and succeeded."""
+    declared = _list(_object(journal.get("experiment")).get("rollbacks"))
+    played = _list(journal.get("rollbacks"))
+    if len(played) < len(declared):
+        failed.append(
+            f"{len(declared) - len(played)} of the {len(declared)} declared rollbacks did not"
+            " run (harness experiment run plays them whatever happened)"
+        )
+    for run in map(_object, played):
+        name = _object(run.get("activity")).get("name", "?")
+        if run.get("status") != "succeeded":
+            failed.append(f"rollback {name!r} {run.get('status') or 'did not end'}{_raised(run)}")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _unmet(state: dict[str, Any]) -> str:
+    names = [
+        str(_object(p.get("activity")).get("name", "?"))
+        for p in map(_object, _list(state.get("probes")))
+        if p.get("status") != "succeeded" or p.get("tolerance_met") is False
+    ]
+    return f" ({', '.join(names)})" if names else ""
+
+
+def _raised(run: dict[str, Any]) -> str:
+    lines = [line for line in _list(run.get("exception")) if isinstance(line, str)]
+    return f": {lines[-1].strip()}" if lines else ""

@@ -107,12 +107,8 @@ class LabSettings:
     """'offline' builds every image here, 'upstream' pulls them, 'auto' picks by reachability."""
     nodes_ready_timeout: float = 300.0
     """Cold kubeadm init + two joins + CNI on two cores takes about two minutes."""
-    debian_mirror: str = field(
-        default_factory=lambda: os.environ.get(
-            "HARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian"
-        )
-    )
-    """The Debian mirror debootstrap reads; the only package source images need."""
+    debian_mirror: str = field(default_factory=lambda: os.environ.get("HARNESS_DEBIAN_MIRROR", ""))
+    """A Debian mirror for debootstrap; empty: the one apt's sources name (harness.aptsources)."""
 
     @property
     def state_dir(self) -> Path:

@@ -5,7 +5,8 @@ allows. So isolating pods takes two steps, both undone by the rollback registere
 the namespace's policies that select the target pods are set aside (their allowances
 vanish, for every pod they select), and a deny-all policy labelled ``harness.local/chaos``
 selects the targets (so the isolation holds in a namespace without a default deny too).
-The invariants find a leftover chaos policy, and a missing declared one.
+The fault's leftover check finds its chaos policy left or a policy it set aside not
+restored; the invariants find any chaos policy, and a missing declared one.
 """
 
 from __future__ import annotations
@@ -63,6 +64,26 @@ def _restore(net: client.NetworkingV1Api, isolation: Isolation) -> None:
                 raise
 
 
+def _not_restored(
+    net: client.NetworkingV1Api, api: client.ApiClient, isolation: Isolation
+) -> list[str]:
+    """The chaos policy still there, a set-aside policy missing or restored different."""
+    live = {
+        p.metadata.name: p for p in net.list_namespaced_network_policy(isolation.namespace).items
+    }
+    problems = []
+    where = isolation.namespace
+    if isolation.policy in live:
+        problems.append(f"chaos NetworkPolicy {where}/{isolation.policy} left")
+    for body in isolation.set_aside:
+        name = body["metadata"]["name"]
+        if name not in live:
+            problems.append(f"NetworkPolicy {where}/{name} set aside, not restored")
+        elif _plain(live[name], api).get("spec") != body.get("spec"):
+            problems.append(f"NetworkPolicy {where}/{name} restored with another spec")
+    return problems
+
+
 def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) -> Isolation:
     """Cut every pod matching pod_labels off the network, in and out."""
     core = client.CoreV1Api(scope.api)
@@ -81,6 +102,7 @@ def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) ->
     scope.rollbacks.register(
         f"lift isolation of {selector} in {namespace} (restore {isolation.set_aside_names})",
         lambda: _restore(net, isolation),
+        leftover=lambda: _not_restored(net, scope.api, isolation),
     )
     scope.timeline.add(
         "fault", selector, f"isolate: set aside {isolation.set_aside_names}, deny all"

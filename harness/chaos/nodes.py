@@ -2,7 +2,8 @@
 
 Each registers its undo first: uncordon; for a stopped node, ``docker start`` and a wait
 until the node is Ready again (its kubelet re-registers, the CNI comes back), so the next
-test starts on a whole cluster.
+test starts on a whole cluster. Each registers its leftover check with it: the node still
+cordoned, its container not running, or the node not Ready.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from typing import Any
 from kubernetes import client
 
 from harness.chaos.scope import FaultScope
-from harness.errors import HarnessError
+from harness.errors import FaultNotLanded, HarnessError
 from harness.observe.wait import wait_until
 
 __all__ = [
     "NODE_RETURN_TIMEOUT",
+    "container_state",
     "cordon",
     "drain",
     "fence_evicted_pods",
     "node_ready",
     "start_node",
     "stop_node",
+    "wait_node_not_ready",
     "wait_node_ready",
 ]
 
@@ -51,14 +54,32 @@ def wait_node_ready(
     wait_until(f"node {name} Ready", probe, timeout, 1.0)
 
 
+def wait_node_not_ready(core: client.CoreV1Api, name: str, timeout: float) -> str:
+    """Wait until the node's Ready condition is no longer True; return what it became."""
+
+    def probe() -> tuple[str | None, str]:
+        status = node_ready(core, name)
+        return (status if status != "True" else None), f"{name} Ready={status}"
+
+    return wait_until(f"node {name} NotReady", probe, timeout, 1.0)
+
+
 def _uncordon(core: client.CoreV1Api, name: str) -> None:
     core.patch_node(name, {"spec": {"unschedulable": False}})
+
+
+def _still_cordoned(core: client.CoreV1Api, name: str) -> list[str]:
+    return [f"node {name} cordoned"] if core.read_node(name).spec.unschedulable else []
 
 
 def cordon(scope: FaultScope, node: str) -> None:
     """Mark the node unschedulable; uncordon on rollback."""
     core = client.CoreV1Api(scope.api)
-    scope.rollbacks.register(f"uncordon {node}", lambda: _uncordon(core, node))
+    scope.rollbacks.register(
+        f"uncordon {node}",
+        lambda: _uncordon(core, node),
+        leftover=lambda: _still_cordoned(core, node),
+    )
     scope.timeline.add("fault", node, "cordon")
     core.patch_node(node, {"spec": {"unschedulable": True}})
 
@@ -138,10 +159,24 @@ def fence_evicted_pods(core: client.CoreV1Api, node: str) -> list[str]:
     return fenced
 
 
-def _docker(*args: str) -> None:
+def _docker(*args: str) -> str:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise HarnessError(f"docker {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done.stdout.strip()
+
+
+def container_state(node: str) -> str:
+    """The kind node container's Docker state: running, exited, paused, ..."""
+    return _docker("inspect", "--format", "{{.State.Status}}", node)
+
+
+def _not_back(core: client.CoreV1Api, node: str) -> list[str]:
+    state = container_state(node)
+    if state != "running":
+        return [f"node container {node} {state}"]
+    ready = node_ready(core, node)
+    return [] if ready == "True" else [f"node {node} Ready={ready}"]
 
 
 def start_node(core: client.CoreV1Api, node: str, timeout: float = NODE_RETURN_TIMEOUT) -> None:
@@ -151,11 +186,35 @@ def start_node(core: client.CoreV1Api, node: str, timeout: float = NODE_RETURN_T
     _uncordon(core, node)
 
 
-def stop_node(scope: FaultScope, node: str, grace_seconds: int = 2) -> None:
-    """Stop the kind node's container (the machine goes dark); start it on rollback."""
+def stop_node(scope: FaultScope, node: str, grace_seconds: int = 2) -> dict[str, Any]:
+    """Stop the kind node's container (the machine goes dark); start it on rollback.
+
+    Returns the evidence: the container's state before and after ``docker stop``
+    (FaultNotLanded unless it went from running to stopped) and how long the stop took.
+    """
     core = client.CoreV1Api(scope.api)
     if node not in {n.metadata.name for n in core.list_node().items}:
         raise HarnessError(f"no node {node!r} in the cluster")
-    scope.rollbacks.register(f"docker start {node}, wait Ready", lambda: start_node(core, node))
+    before = container_state(node)
+    if before != "running":  # a stop now would prove nothing, and the state is not ours
+        raise FaultNotLanded(f"node container {node} is {before} before the stop")
+    scope.rollbacks.register(
+        f"docker start {node}, wait Ready",
+        lambda: start_node(core, node),
+        leftover=lambda: _not_back(core, node),
+    )
     scope.timeline.add("fault", node, f"docker stop (grace {grace_seconds}s)")
+    begun = time.monotonic()
     _docker("stop", "-t", str(grace_seconds), node)
+    seconds = time.monotonic() - begun
+    state = container_state(node)
+    if state == "running":
+        raise FaultNotLanded(f"node container {node} still running after docker stop")
+    scope.timeline.add("fault", node, f"container {state} after {seconds:.1f}s")
+    return {
+        "node": node,
+        "container_before": before,
+        "container_after": state,
+        "grace_seconds": grace_seconds,
+        "stop_seconds": round(seconds, 3),
+    }

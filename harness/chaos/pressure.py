@@ -3,7 +3,8 @@
 The pressure pods live in their own namespace (``harness-chaos``), carry
 ``harness.local/chaos`` and have no requests (BestEffort: they take what is idle and are
 the first to be OOM-killed or evicted, as a noisy neighbour would be). The rollback,
-registered before they are created, deletes them with grace 0.
+registered before they are created, deletes them with grace 0; its leftover check holds
+until the pod is gone from the API.
 """
 
 from __future__ import annotations
@@ -81,7 +82,17 @@ def _strike(scope: FaultScope, node: str, image: str, kind: str, script: str) ->
             if exc.status != 404:
                 raise
 
-    scope.rollbacks.register(f"delete {CHAOS_NAMESPACE}/{name}", remove)
+    def left() -> list[str]:
+        try:
+            pod = core.read_namespaced_pod(name, CHAOS_NAMESPACE)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return []
+            raise
+        phase = "terminating" if pod.metadata.deletion_timestamp else pod.status.phase
+        return [f"pressure pod {CHAOS_NAMESPACE}/{name} left ({phase})"]
+
+    scope.rollbacks.register(f"delete {CHAOS_NAMESPACE}/{name}", remove, leftover=left)
     scope.timeline.add("fault", node, f"{kind}: {script}")
     core.create_namespaced_pod(CHAOS_NAMESPACE, _pod(name, node, image, script, kind))
 

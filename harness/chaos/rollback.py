@@ -12,6 +12,14 @@ a timeout, KeyboardInterrupt). SIGTERM is turned into KeyboardInterrupt while th
 block runs, so a CI job cancelled mid-fault still restores the cluster. Every rollback
 runs even if an earlier one fails; failures are collected and raised together, after
 the original exception is preserved as the cause.
+
+A rollback that ran without raising is not proof that the fault is gone (a pod deleted
+with grace 0 still takes seconds to go, a node may not come back Ready). So a fault
+registers, next to its undo, a *leftover check*: what of it would still be in the
+cluster, as sentences. ``leftovers()`` runs the checks of every fault registered, also
+of those already rolled back, and is what a fixture asserts on after the rollbacks::
+
+    undo.register("uncordon w1", uncordon, leftover=lambda: ["node w1 cordoned"] if ... else [])
 """
 
 from __future__ import annotations
@@ -24,15 +32,19 @@ from types import FrameType, TracebackType
 
 from harness.errors import HarnessError
 
-__all__ = ["Rollback", "RollbackFailed", "Rollbacks"]
+__all__ = ["LeftoverCheck", "Rollback", "RollbackFailed", "Rollbacks"]
+
+LeftoverCheck = Callable[[], list[str]]
+"""What of a fault is still in the cluster, one sentence each; empty when nothing is."""
 
 
 @dataclass(frozen=True)
 class Rollback:
-    """One undo action and what it undoes."""
+    """One undo action, what it undoes, and how to see whether the fault is really gone."""
 
     description: str
     action: Callable[[], None]
+    leftover: LeftoverCheck | None = None
 
 
 @dataclass
@@ -58,12 +70,37 @@ class Rollbacks:
     """The rollbacks of one test or experiment, run in reverse order on exit."""
 
     registered: list[Rollback] = field(default_factory=list)
+    """Rollbacks not run yet, oldest first."""
     results: list[RollbackResult] = field(default_factory=list)
+    history: list[Rollback] = field(default_factory=list)
+    """Every rollback ever registered, run or not: their leftover checks outlive them."""
     _previous_sigterm: object = None
 
-    def register(self, description: str, action: Callable[[], None]) -> None:
-        """Register an undo action; call this before injecting the fault it undoes."""
-        self.registered.append(Rollback(description, action))
+    def register(
+        self,
+        description: str,
+        action: Callable[[], None],
+        leftover: LeftoverCheck | None = None,
+    ) -> None:
+        """Register an undo action (and its leftover check) before injecting the fault."""
+        rollback = Rollback(description, action, leftover)
+        self.registered.append(rollback)
+        self.history.append(rollback)
+
+    def leftovers(self, settle: float = 0.0, interval: float = 2.0) -> list[str]:
+        """The problems every registered fault's leftover check reports, in fault order.
+
+        ``settle`` > 0 asks again every ``interval`` seconds until none is reported or
+        ``settle`` seconds pass, then returns the last answer: deletions and a node's
+        return take seconds after their rollback has returned. A check that raises is a
+        problem too (the leftover could not be ruled out), never a pass.
+        """
+        deadline = time.monotonic() + settle
+        while True:
+            problems = [p for r in self.history if r.leftover for p in _check(r)]
+            if not problems or time.monotonic() + interval > deadline:
+                return problems
+            time.sleep(interval)  # the settling wait itself, bounded by settle
 
     def run_all(self) -> list[RollbackResult]:
         """Run every registered rollback, newest first, each exactly once."""
@@ -105,6 +142,14 @@ class Rollbacks:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)  # type: ignore[arg-type]
         if failures:
             raise RollbackFailed(failures) from exc
+
+
+def _check(rollback: Rollback) -> list[str]:
+    assert rollback.leftover is not None
+    try:
+        return [str(p) for p in rollback.leftover()]
+    except Exception as exc:  # an unreadable cluster cannot prove the fault gone
+        return [f"{rollback.description}: leftover check failed: {type(exc).__name__}: {exc}"]
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -23,11 +23,16 @@ from harness.steps import run, run_logged
 
 __all__ = [
     "ClusterStatus",
+    "address_problem",
     "cluster_down",
     "cluster_status",
     "cluster_up",
+    "container_problem",
     "node_containers",
     "node_images",
+    "node_problem",
+    "nodes_ready",
+    "parse_node_containers",
 ]
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
@@ -42,7 +47,8 @@ class ClusterStatus:
     containers: dict[str, str] = field(default_factory=dict)
     """Node container name → Docker state (running, exited, ...)."""
     nodes_ready: dict[str, bool] = field(default_factory=dict)
-    """Kubernetes node name → Ready condition is True."""
+    """Kubernetes node name → its Ready condition is True; a node the API did not list
+    (or an API that did not answer) has no entry: unknown, not NotReady."""
     problem: str = ""
     """Why the cluster is not healthy; empty when it is."""
     images: frozenset[str] = frozenset()
@@ -74,8 +80,13 @@ def node_containers(name: str) -> dict[str, str]:
             "{{.Names}}\t{{.State}}",
         ],
     )
-    pairs = (line.split("\t", 1) for line in out.stdout.decode().splitlines() if line.strip())
-    return {n: state for n, state in pairs}
+    return parse_node_containers(out.stdout.decode())
+
+
+def parse_node_containers(listing: str) -> dict[str, str]:
+    """``docker ps --format '{{.Names}}\t{{.State}}'`` lines as name → state."""
+    pairs = (line.split("\t", 1) for line in listing.splitlines() if line.strip())
+    return {n: state.strip() for n, state in pairs}
 
 
 def node_images(containers: dict[str, str]) -> frozenset[str]:
@@ -98,34 +109,39 @@ def _status(settings: LabSettings) -> ClusterStatus:
     containers = node_containers(settings.cluster_name)
     if not containers:
         return ClusterStatus(settings.cluster_name, problem="no node containers")
-    stopped = sorted(n for n, s in containers.items() if s != "running")
-    if stopped:
-        return ClusterStatus(
-            settings.cluster_name,
-            containers,
-            problem=f"node containers not running: {', '.join(stopped)}",
-        )
     if not settings.kubeconfig.exists():
+        missing = f"no kubeconfig at {settings.kubeconfig}"
         return ClusterStatus(
-            settings.cluster_name, containers, problem=f"no kubeconfig at {settings.kubeconfig}"
+            settings.cluster_name, containers, problem=container_problem(containers) or missing
         )
+    # The API is asked even when a node container is down or paused: the others' nodes
+    # are still Ready, and a status that calls every node NotReady then is wrong.
+    running = {n: s for n, s in containers.items() if s == "running"}
     try:
         with api_client(settings) as api:
             core = client.CoreV1Api(api)
-            nodes = core.list_node(_request_timeout=10).items
-            ready = _nodes_ready(nodes)
-            problem = _node_problem(ready) or _address_problem(nodes, containers)
-            problem = problem or _kube_system_problem(core)
+            nodes = [
+                api.sanitize_for_serialization(n) for n in core.list_node(_request_timeout=10).items
+            ]
+            ready = nodes_ready(nodes)
+            problem = container_problem(containers) or node_problem(ready)
+            problem = problem or _address_problem(nodes, running) or _kube_system_problem(core)
     except Exception as exc:  # any API failure means "not healthy", with its reason
+        why = f"API server not answering: {type(exc).__name__}: {exc}"
         return ClusterStatus(
-            settings.cluster_name,
-            containers,
-            problem=f"API server not answering: {type(exc).__name__}: {exc}",
+            settings.cluster_name, containers, problem=container_problem(containers) or why
         )
     return ClusterStatus(settings.cluster_name, containers, ready, problem)
 
 
-def _node_problem(ready: dict[str, bool]) -> str:
+def container_problem(containers: dict[str, str]) -> str:
+    """Node containers not running, each with its Docker state; empty when all run."""
+    stopped = sorted(f"{n} ({s})" for n, s in containers.items() if s != "running")
+    return f"node containers not running: {', '.join(stopped)}" if stopped else ""
+
+
+def node_problem(ready: dict[str, bool]) -> str:
+    """The nodes the API does not list as Ready (or a node count other than three)."""
     if len(ready) != EXPECTED_NODES:
         return f"expected {EXPECTED_NODES} nodes, API lists {len(ready)}"
     if not all(ready.values()):
@@ -133,13 +149,16 @@ def _node_problem(ready: dict[str, bool]) -> str:
     return ""
 
 
-def _address_problem(nodes: list[Any], containers: dict[str, str]) -> str:
+def _address_problem(nodes: list[dict[str, Any]], containers: dict[str, str]) -> str:
     """Node InternalIPs must be their containers' current addresses.
 
     When Docker itself restarts, it restarts the node containers in any order and they
     may swap addresses; the kubelets keep their old --node-ip, and the API server then
-    sends exec and logs requests to the wrong node.
+    sends exec and logs requests to the wrong node. Only running containers are compared
+    (a stopped one has no address to compare).
     """
+    if not containers:
+        return ""
     out = run(
         "node container addresses",
         [
@@ -150,14 +169,24 @@ def _address_problem(nodes: list[Any], containers: dict[str, str]) -> str:
             *containers,
         ],
     )
-    actual = dict(line.lstrip("/").split() for line in out.stdout.decode().splitlines())
+    return address_problem(nodes, out.stdout.decode())
+
+
+def address_problem(nodes: list[dict[str, Any]], inspected: str) -> str:
+    """Compare nodes' InternalIPs with ``docker inspect`` lines "/<name> <ip>".
+
+    Nodes whose container was not inspected (not running) are left out.
+    """
+    rows = (line.lstrip("/").split() for line in inspected.splitlines() if line.strip())
+    actual = {row[0]: row[1] if len(row) > 1 else "" for row in rows}
     for node in nodes:
-        internal = [a.address for a in node.status.addresses or [] if a.type == "InternalIP"]
-        if actual.get(node.metadata.name) not in internal:
-            return (
-                f"node {node.metadata.name} advertises {internal} but its container has "
-                f"{actual.get(node.metadata.name)}"
-            )
+        name = node["metadata"]["name"]
+        if name not in actual:
+            continue
+        addresses = (node.get("status") or {}).get("addresses") or []
+        internal = [a["address"] for a in addresses if a.get("type") == "InternalIP"]
+        if actual[name] not in internal:
+            return f"node {name} advertises {internal} but its container has {actual[name]!r}"
     return ""
 
 
@@ -240,10 +269,12 @@ def cluster_down(settings: LabSettings, kind: Path) -> None:
         raise ClusterUnavailable(f"node containers of {settings.cluster_name} survived deletion")
 
 
-def _nodes_ready(nodes: list[Any]) -> dict[str, bool]:
+def nodes_ready(nodes: list[dict[str, Any]]) -> dict[str, bool]:
+    """Node name → its own Ready condition is True (nodes as the API serialises them)."""
     return {
-        n.metadata.name: any(
-            c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])
+        n["metadata"]["name"]: any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (n.get("status") or {}).get("conditions") or []
         )
         for n in nodes
     }

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from harness.errors import InvalidInput
 
-__all__ = ["NodeFailureTiming", "parse_duration"]
+__all__ = ["NodeFailureTiming", "kubelet_volume_stats_period", "parse_duration"]
 
 _DURATION = re.compile(r"^(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 # Kubernetes' own defaults for v1.34, used when the kind config leaves a setting out.
@@ -40,6 +41,50 @@ def parse_duration(text: str) -> float:
     return float(minutes or 0) * 60 + float(seconds or 0)
 
 
+VOLUME_STATS_DEFAULT = 60.0
+"""The kubelet's volumeStatsAggPeriod default (1m)."""
+
+
+def _kind_config(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(
+            str(path), "(file)", "a readable YAML kind Cluster config", str(exc)
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InvalidInput(str(path), "(top)", "a kind Cluster mapping", type(doc).__name__)
+    return doc
+
+
+def _patches(path: Path, kind: str) -> list[dict[str, Any]]:
+    """The kubeadmConfigPatches of one kind (ClusterConfiguration, KubeletConfiguration)."""
+    found = []
+    for i, patch_text in enumerate(_kind_config(path).get("kubeadmConfigPatches") or []):
+        patch = yaml.safe_load(patch_text)
+        if not isinstance(patch, dict):
+            raise InvalidInput(str(path), f"kubeadmConfigPatches[{i}]", "a YAML mapping")
+        if patch.get("kind") == kind:
+            found.append(patch)
+    return found
+
+
+def kubelet_volume_stats_period(path: Path) -> float:
+    """How often the kubelet refreshes volume usage (KubeletConfiguration volumeStatsAggPeriod)."""
+    for patch in _patches(path, "KubeletConfiguration"):
+        if "volumeStatsAggPeriod" in patch:
+            try:
+                return parse_duration(str(patch["volumeStatsAggPeriod"]))
+            except ValueError as exc:
+                raise InvalidInput(
+                    str(path),
+                    "volumeStatsAggPeriod",
+                    "a duration like 10s",
+                    patch["volumeStatsAggPeriod"],
+                ) from exc
+    return VOLUME_STATS_DEFAULT
+
+
 @dataclass(frozen=True)
 class NodeFailureTiming:
     """The settings that decide how fast pods leave a failed node."""
@@ -51,19 +96,8 @@ class NodeFailureTiming:
     @classmethod
     def from_kind_config(cls, path: Path) -> NodeFailureTiming:
         """Read the controller-manager and API server flags from the kind Cluster config."""
-        try:
-            doc = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise InvalidInput(
-                str(path), "(file)", "a readable YAML kind Cluster config", str(exc)
-            ) from exc
         args: dict[str, str] = {}
-        for i, patch_text in enumerate(doc.get("kubeadmConfigPatches") or []):
-            patch = yaml.safe_load(patch_text)
-            if not isinstance(patch, dict):
-                raise InvalidInput(str(path), f"kubeadmConfigPatches[{i}]", "a YAML mapping")
-            if patch.get("kind") != "ClusterConfiguration":
-                continue
+        for patch in _patches(path, "ClusterConfiguration"):
             for component in ("controllerManager", "apiServer"):
                 extra = (patch.get(component) or {}).get("extraArgs") or {}
                 args.update({str(k): str(v) for k, v in extra.items()})

@@ -36,6 +36,7 @@ from harness.kube import api_client
 from harness.observe.prometheus import prometheus
 from harness.observe.wait import wait_until
 from harness.progress import note, phase
+from harness.safety import CLUSTER_SCOPED_WRITES, check_fault_target
 from harness.settings import LabSettings, PipelineVersions
 from harness.steps import run
 
@@ -59,8 +60,17 @@ OBSERVER_ROLES = ("prometheus", "alertmanager", "config_reloader")
 """Images the control plane needs too: 08 prefers it for Prometheus and Alertmanager."""
 
 
-def pipeline_up(settings: LabSettings, lab: LabImages) -> PipelineResult:
-    """Deploy (or converge) the whole pipeline and wait until events reach the sink."""
+def pipeline_up(
+    settings: LabSettings, lab: LabImages, named_context: str | None = None
+) -> PipelineResult:
+    """Deploy (or converge) the whole pipeline and wait until events reach the sink.
+
+    The deployment writes cluster-scoped objects (CRDs, ClusterRoles, admission policies,
+    PriorityClasses), so it is refused (UnsafeTarget), before anything is built, loaded
+    or applied, on a cluster the harness did not create unless ``named_context`` (the
+    user's --kube-context) names its context.
+    """
+    check_fault_target(settings, named_context, CLUSTER_SCOPED_WRITES)
     timings: dict[str, float] = {}
     begun = time.monotonic()
     with phase("pipeline images"):

@@ -1,8 +1,8 @@
 """The offline image builder: every image the lab needs, from package registries only.
 
-Go programs come from the Go module proxy, root filesystems from Debian's mirror; the
-results are cached by recipe under the cache directory and in Docker's image store, so
-a warm run only checks labels.
+Go programs come from the Go module proxy, root filesystems from Debian's mirror, each as
+the machine configures it (GOPROXY, apt's sources); the results are cached by recipe under
+the cache directory and in Docker's image store, so a warm run only checks labels.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.aptsources import debian_mirror
 from harness.images.catalog import ContainerImage, go_programs, lab_images
 from harness.images.docker import (
     build_image,
@@ -68,10 +69,12 @@ def build_lock() -> Iterator[None]:
 def _build(settings: LabSettings, v: Versions, begun: float) -> BuildResult:
     logs = cache_dir() / "logs"
     programs = go_programs(v)
+    # Resolved before any build starts, so a machine without a Debian source fails at once.
+    mirror = settings.debian_mirror or debian_mirror(v.debian)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="build") as pool:
         # debootstrap waits on the network while the Go compiler uses the CPUs.
-        node_fs = pool.submit(ensure_rootfs, NODE_ROOTFS, settings.debian_mirror, logs)
-        tools_fs = pool.submit(ensure_rootfs, TOOLS_ROOTFS, settings.debian_mirror, logs)
+        node_fs = pool.submit(ensure_rootfs, NODE_ROOTFS, mirror, logs)
+        tools_fs = pool.submit(ensure_rootfs, TOOLS_ROOTFS, mirror, logs)
         bins = {name: _build_program(p, logs) for name, p in programs.items()}
         with phase("debootstrap root filesystems (node, tools)"):
             node_tarball, tools_tarball = node_fs.result(), tools_fs.result()

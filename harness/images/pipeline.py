@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.aptsources import debian_mirror
 from harness.images.catalog import pipeline_programs
 from harness.images.docker import build_image, has_image, import_rootfs
 from harness.images.gobuild import ASSETS, GoProgram, build
@@ -245,7 +246,8 @@ def build_pipeline_images(
 def _java_images(
     settings: LabSettings, p: PipelineVersions, operator_bin: Path, logs: Path
 ) -> dict[str, str]:
-    jre_tar = ensure_rootfs(JRE_ROOTFS, settings.debian_mirror, logs)
+    mirror = settings.debian_mirror or debian_mirror(JRE_ROOTFS.suite)
+    jre_tar = ensure_rootfs(JRE_ROOTFS, mirror, logs)
     jre = f"harness.local/jre:17-{jre_tar.stem.rsplit('-', 1)[-1]}"
     if not has_image(jre, jre_tar.stem):
         import_rootfs(
@@ -271,7 +273,7 @@ def _java_images(
         ),
         logs,
     )
-    sdist = fetch_sdist("pyspark", p.spark)
+    sdist = fetch_sdist("pyspark", p.spark, logs)
     entrypoint = ASSETS / "spark" / "entrypoint.sh"
     spark_recipe = _digest(
         jre_tar.stem, sdist.name, connector.name, entrypoint.read_text(), _LAYOUT_VERSION

@@ -1,4 +1,4 @@
-"""The self-healing mechanisms the harness verifies: their model and their registry."""
+"""The self-healing mechanisms the harness verifies: their model, catalog and template."""
 
 from harness.mechanisms.model import Bound, Mechanism, Term
 from harness.mechanisms.registry import MECHANISMS, mechanism

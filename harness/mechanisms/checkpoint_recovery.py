@@ -5,35 +5,126 @@ the checkpoint (``pipeline-tools checkpoint-info``) and strikes when batch N's o
 written but its commit is not.
 Verification: the new driver's first batch (``spark_stream_first_batch_id``, from the
 query listener via Prometheus) is the last committed batch + 1, not 0; the sink holds
-every event exactly once. MTTR is fault → the new driver's first progress.
+every event of the window exactly once. MTTR is fault → the new driver's first progress.
+
 Negative control: the checkpoint on an emptyDir (and, so the real sink stays whole, a
-separate sink directory): the new driver starts at batch 0.
+separate sink directory), same fault (the checkpoint is inside the driver then, so the
+strike does not wait for a batch in flight). Declared failure: the new driver reports
+first batch 0 although the checkpoint it replaced had committed batches.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from harness.errors import WaitTimeout
-from harness.integrity.collect import ensure_reader, read_checkpoint, reconcile_pipeline
-from harness.mechanisms import driver_restart
-from harness.mechanisms.context import MechanismContext
-from harness.mechanisms.driver_restart import APP, recreate_application
+from harness.chaos.pods import delete_pod
+from harness.errors import FaultNotLanded, WaitTimeout
+from harness.integrity.collect import ensure_reader, read_checkpoint
+from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.outcome import Outcome
+from harness.mechanisms.template import MechanismTemplate, Seen, register
 from harness.observe.wait import wait_until
 
-__all__ = ["bound", "run"]
+__all__ = ["CheckpointRecovery", "resumes_after_checkpoint"]
 
 STRIKE_WINDOW = 60.0
-"""Batches start every 5 s: a minute of polling sees many in flight."""
+"""Batches start every trigger interval (5 s): a minute of polling sees many in flight."""
 
 
-def bound(app: dict[str, Any]) -> Bound:
-    """driver_restart's bound plus one trigger interval (the re-run of the open batch)."""
-    base = driver_restart.bound(app)
-    return Bound((*base.terms, Term("re-run of the open batch", 5, "TRIGGER_INTERVAL")))
+def resumes_after_checkpoint(
+    run: MechanismTemplate, checkpoint: dict[str, Any], first_batch: float | None
+) -> None:
+    """Check that a new driver continued after the checkpoint's last commit, not at 0.
+
+    The checkpoint is read a moment before the fault: the open batch may commit in
+    between, so the new driver starts at the open batch (re-run) or the one after it.
+    """
+    committed = int(checkpoint["last_commit_batch"])
+    planned = max(int(checkpoint["last_offset_batch"]), committed)
+    run.note("first_batch_after_restart", first_batch)
+    run.note("expected_first_batch", [committed + 1, planned + 1])
+    if first_batch is None:
+        run.fail("the new driver reported no first batch")
+    elif not committed + 1 <= first_batch <= planned + 1:
+        run.fail(
+            f"the new driver started at batch {first_batch:.0f}, "
+            f"expected {committed + 1}..{planned + 1} (the checkpoint's next batch)"
+        )
+
+
+@register
+class CheckpointRecovery(MechanismTemplate):
+    """Kill the driver mid-batch; the next one starts where the checkpoint says."""
+
+    id = "checkpoint_recovery"
+    expected_failure = "the new driver starts at batch 0 after batches had been committed"
+
+    def switch_off(self) -> None:
+        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
+        self.app.recreate(_ephemeral_checkpoint)
+
+    def bound(self) -> Bound:
+        trigger = self.app.trigger_seconds()
+        rerun = Term("re-run of the open batch", trigger, "pipeline-config TRIGGER_INTERVAL")
+        return Bound((*restart_terms(self.ctx), rerun))
+
+    def strike(self) -> dict[str, Any]:
+        driver = self.app.driver()
+        if driver is None:
+            raise FaultNotLanded("no running driver to kill")
+        if self.negative_control:  # the checkpoint is inside the driver: strike at once
+            last = self.ctx.prom.scalar('max(spark_stream_last_batch_id{query="events"})')
+            if last < 1:
+                raise FaultNotLanded(f"no committed batch to lose yet (last batch {last})")
+            self.checkpoint = {"last_offset_batch": int(last), "last_commit_batch": int(last)}
+        else:
+            ensure_reader(self.ctx.core, self.ctx.tools_image)
+            try:
+                self.checkpoint = wait_until(
+                    "a micro-batch in flight (offsets written, not committed)",
+                    _in_flight(self),
+                    STRIKE_WINDOW,
+                    0.2,
+                )
+            except WaitTimeout as exc:
+                raise FaultNotLanded(f"no batch in flight to strike: {exc}") from exc
+        self.note("checkpoint_at_fault", self.checkpoint)
+        self.ctx.timeline.add(
+            "fault", driver.metadata.name, f"mid-batch (last commit {self.checkpoint})"
+        )
+        return delete_pod(self.ctx, self.ctx.namespace, driver.metadata.name, verify_gone=True)
+
+    def recovered(self) -> Seen[float]:
+        first = self.app.first_progress_after(self.fault_epoch)
+        return (first or None), f"application {self.app.state()}, first new progress {first}"
+
+    def check(self) -> None:
+        resumes_after_checkpoint(
+            self, self.checkpoint, self.app.first_batch_after(self.fault_epoch)
+        )
+
+    def control_failed(self) -> Seen[dict[str, Any]]:
+        first = self.app.first_batch_after(self.fault_epoch)
+        seen = f"first batch of a new driver: {first}"
+        if first == 0:
+            return {"first_batch": 0, "committed_before": self.checkpoint}, seen
+        return None, seen
+
+    def control_healed(self) -> Seen[float]:
+        first = self.app.first_batch_after(self.fault_epoch)
+        committed = int(self.checkpoint["last_commit_batch"])
+        healed = first is not None and first > committed
+        return (1.0 if healed else None), f"first batch of a new driver: {first}"
+
+
+def _in_flight(run: CheckpointRecovery) -> Any:
+    def probe() -> Seen[dict[str, Any]]:
+        info = read_checkpoint(run.ctx.core, timeout=20)
+        open_batch = info["last_offset_batch"] > info["last_commit_batch"]
+        seen = f"offsets {info['last_offset_batch']}, commits {info['last_commit_batch']}"
+        return (info if open_batch else None), seen
+
+    return probe
 
 
 def _ephemeral_checkpoint(manifest: dict[str, Any]) -> None:
@@ -46,86 +137,3 @@ def _ephemeral_checkpoint(manifest: dict[str, Any]) -> None:
         {"name": "CHECKPOINT_PATH", "value": "/ephemeral/events"},
         {"name": "SINK_PATH", "value": "/data/sink/_negative_control"},
     ]
-
-
-def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
-    """Kill the driver mid-batch and check where the new one starts."""
-    if negative_control:
-        ctx.rollbacks.register(
-            "recreate the SparkApplication from 05", lambda: recreate_application(ctx)
-        )
-        ctx.timeline.add(
-            "control", APP, "recreate with the checkpoint on an emptyDir (mechanism off)"
-        )
-        recreate_application(ctx, patch=_ephemeral_checkpoint)
-    app = ctx.custom.get_namespaced_custom_object(
-        driver_restart.GROUP, driver_restart.VERSION, ctx.namespace, driver_restart.PLURAL, APP
-    )
-    outcome = Outcome("checkpoint_recovery", negative_control, bound(app))
-    ensure_reader(ctx.core, ctx.tools_image)
-    driver = driver_restart.running_driver(ctx)
-    if driver is None:
-        outcome.fail("steady state: no running driver")
-        return outcome
-    last_batch = ctx.prom_scalar('max(spark_stream_last_batch_id{query="events"})')
-
-    def in_flight() -> tuple[dict[str, Any] | None, str]:
-        if negative_control:  # the checkpoint is inside the driver; strike on a fresh batch
-            info = {"last_offset_batch": -1, "last_commit_batch": int(last_batch)}
-            return info, "negative control: strike now"
-        info = read_checkpoint(ctx.core, timeout=20)
-        open_batch = info["last_offset_batch"] > info["last_commit_batch"]
-        return (
-            info if open_batch else None
-        ), f"offsets {info['last_offset_batch']}, commits {info['last_commit_batch']}"
-
-    try:
-        info = wait_until(
-            "a micro-batch in flight (offsets written, not committed)",
-            in_flight,
-            STRIKE_WINDOW,
-            0.2,
-        )
-    except WaitTimeout as exc:
-        outcome.fail(str(exc))
-        return outcome
-    committed = int(info["last_commit_batch"])
-    outcome.evidence["checkpoint_at_fault"] = info
-    fault_epoch = time.time()
-    ctx.timeline.add(
-        "fault", driver.metadata.name, f"delete driver mid-batch (last commit {committed})"
-    )
-    ctx.core.delete_namespaced_pod(driver.metadata.name, ctx.namespace, grace_period_seconds=0)
-    try:
-        first_progress = ctx.wait_for_progress(
-            after=fault_epoch, timeout=outcome.bound.seconds + 30
-        )
-    except WaitTimeout as exc:
-        outcome.fail(str(exc))
-        return outcome
-    outcome.mttr_seconds = first_progress - fault_epoch
-    ctx.timeline.add("recovered", APP, "first progress of the new driver")
-    if not outcome.bound.holds(outcome.mttr_seconds):
-        outcome.fail(
-            f"recovered in {outcome.mttr_seconds:.1f}s, over the bound {outcome.bound.arithmetic()}"
-        )
-    first_batch = ctx.prom_scalar(
-        "max(spark_stream_first_batch_id"
-        f" and spark_stream_driver_start_timestamp_seconds > {fault_epoch:.3f})"
-    )
-    outcome.evidence["first_batch_after_restart"] = first_batch
-    outcome.evidence["last_committed_before"] = committed
-    # The checkpoint was read a fraction of a second before the kill: the open batch may
-    # have committed in between. Either way the new driver continues after the last
-    # commit: at the open batch (re-run) or the one after it, never at 0.
-    planned = max(int(info["last_offset_batch"]), committed)
-    outcome.evidence["expected_first_batch"] = [committed + 1, planned + 1]
-    if not committed + 1 <= first_batch <= planned + 1:
-        outcome.fail(
-            f"the new driver started at batch {first_batch:.0f}, "
-            f"expected {committed + 1}..{planned + 1} (the checkpoint's next batch)"
-        )
-    outcome.reconciliation = reconcile_pipeline(ctx.core, ctx.tools_image, settle=90.0)
-    if not outcome.reconciliation.exactly_once:
-        outcome.fail(f"integrity: {outcome.reconciliation.summary()}")
-    return outcome

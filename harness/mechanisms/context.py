@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,11 +10,13 @@ from typing import Any
 from kubernetes import client
 
 from harness.chaos.rollback import Rollbacks
+from harness.errors import ObserverUnavailable, WaitTimeout
 from harness.mechanisms.outcome import Outcome
-from harness.observe.prometheus import Prometheus
+from harness.observe.prometheus import Prometheus, PrometheusSettings, prometheus_settings
 from harness.observe.timeline import Timeline
 from harness.observe.wait import wait_until
 from harness.settings import PROJECT_ROOT
+from harness.spark_application import SparkApplication
 
 __all__ = ["MechanismContext"]
 
@@ -34,7 +35,7 @@ class MechanismContext:
     kind_config: Path = PROJECT_ROOT / "manifests" / "kind-cluster.yaml"
     """The cluster's kind config: node-failure bounds are computed from its settings."""
     outcome: Outcome | None = None
-    """Set by the test with record(); the report reads it."""
+    """Set by record(); the report reads it."""
 
     def record(self, outcome: Outcome) -> Outcome:
         """Keep the outcome (with this run's timeline) for the report; return it."""
@@ -56,46 +57,42 @@ class MechanismContext:
 
     @property
     def custom(self) -> client.CustomObjectsApi:
-        """Custom objects (SparkApplications)."""
+        """Custom objects (SparkApplications, PrometheusRules)."""
         return client.CustomObjectsApi(self.api)
+
+    @property
+    def app(self) -> SparkApplication:
+        """The streaming job (05's SparkApplication)."""
+        return SparkApplication(self.api, self.prom, self.image_values, namespace=self.namespace)
+
+    def prom_settings(self) -> PrometheusSettings:
+        """The live Prometheus' scrape and evaluation intervals (08's Prometheus object)."""
+        return prometheus_settings(self.api)
 
     @property
     def tools_image(self) -> str:
         """Our pipeline-tools image."""
         return self.image_values["tools_image"]
 
-    def prom_scalar(self, promql: str) -> float:
-        """The query's single value, or 0 when it returns nothing."""
-        rows = self.prom.query(promql)
-        return rows[0][1] if rows else 0.0
-
-    def prom_scalar_eventually(
-        self, promql: str, good: Callable[[float], bool], timeout: float
+    def metric_eventually(
+        self, promql: str, good: Callable[[float], bool], timeout: float, interval: float = 5.0
     ) -> float:
-        """Poll a query until its value satisfies good; return the last value either way."""
+        """Poll a query until its value satisfies good; return the last value either way.
+
+        ObserverUnavailable when Prometheus could not be read on the way and the value
+        never became good: "it did not change" and "it could not be read" differ.
+        """
         last = [0.0]
 
         def probe() -> tuple[float | None, str]:
-            last[0] = self.prom_scalar(promql)
+            last[0] = self.prom.scalar(promql)
             return (last[0] if good(last[0]) else None), f"{promql} = {last[0]}"
 
         try:
-            return wait_until(f"{promql} to change", probe, timeout, 5.0)
-        except Exception:
+            return wait_until(f"{promql} to change", probe, timeout, interval)
+        except WaitTimeout as exc:
+            if exc.probe_errors:
+                raise ObserverUnavailable(
+                    f"Prometheus unreadable while waiting for {promql}: {exc.last_error}"
+                ) from exc
             return last[0]
-
-    def wait_for_progress(self, after: float, timeout: float) -> float:
-        """Wait until a driver started after ``after`` (epoch) reports streaming progress."""
-
-        def probe() -> tuple[float | None, str]:
-            first = self.prom_scalar(
-                "max(spark_stream_first_progress_timestamp_seconds"
-                f" and spark_stream_driver_start_timestamp_seconds > {after:.3f})"
-            )
-            return (first if first > after else None), f"first progress of a new driver: {first}"
-
-        return wait_until("streaming progress from a new driver", probe, timeout, 3.0)
-
-    def now_epoch(self) -> float:
-        """Wall-clock time, for comparing with metric timestamps."""
-        return time.time()

@@ -1,151 +1,131 @@
 """Mechanism 5, executor_replacement: Spark replaces a lost executor; the driver stays.
 
-Trigger: delete one executor pod (grace 0).
+Trigger: delete one executor pod (grace 0); it landed when no pod with its UID remains.
 Verification: the executor count is back to the SparkApplication's ``executor.instances``
 (new pods Running and ready), the driver pod keeps its UID and the application stays
-RUNNING, and the query keeps making progress (a batch completed after the replacement,
-read from Prometheus). MTTR is fault → executor count restored.
-Integrity: reconciliation, exactly once (task retry re-runs the lost tasks).
-Negative control: ``spark.executor.maxNumFailures=1`` and two executor JVMs killed
-(SIGKILL through exec): Spark gives up on the application, so the driver is not the same
-one afterwards. Found by running it: deleting pods is not the way to exceed the limit,
-because Spark does not count an executor whose pod was deleted as a failure. With two
-pod deletions the application healed, so that control could not fail.
+RUNNING, and the query makes progress after the replacement (Prometheus). MTTR is
+fault → executor count restored.
+Integrity: the window's events, exactly once (task retry re-runs the lost tasks).
+
+Negative control: ``spark.executor.maxNumFailures=1`` and the executor JVMs killed
+(SIGKILL through exec, harness.chaos.pods.kill_process, which proves the processes are
+gone). Not the same fault as the mechanism's, and why: Spark does not count an executor
+whose pod was deleted as a failure (found by running it: with two pod deletions the
+application healed, so that control could not fail). Declared failure: the driver the
+executors belonged to is gone (its pod no longer running under that UID) with the
+executor count never restored under it: Spark gave up on the application.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
-from kubernetes import client
-
-from harness.errors import WaitTimeout
-from harness.integrity.collect import reconcile_pipeline
-from harness.kube import exec_in_pod
-from harness.mechanisms.context import MechanismContext
-from harness.mechanisms.driver_restart import APP, GROUP, PLURAL, VERSION, recreate_application
+from harness.chaos.pods import delete_pod, kill_process
+from harness.errors import FaultNotLanded
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.outcome import Outcome
-from harness.observe.wait import wait_until
+from harness.mechanisms.template import MechanismTemplate, Seen, register
 
-__all__ = ["bound", "run"]
+__all__ = ["ExecutorReplacement"]
 
-KILL_JVM = ["pkill", "-9", "-f", "KubernetesExecutorBackend"]
+EXECUTOR_JVM = "KubernetesExecutorBackend"
+"""The executor JVM's main class, as its command line shows it."""
+CONTROL_KILLS = 2
+"""Two executor failures exceed maxNumFailures=1."""
 
 
-def bound(app: dict[str, Any]) -> Bound:
-    """Pod-missing detection + allocation delay + executor start and registration."""
-    delay = str(
-        app["spec"].get("sparkConf", {}).get("spark.kubernetes.allocation.batch.delay", "1s")
+@register
+class ExecutorReplacement(MechanismTemplate):
+    """Delete an executor; Spark requests a replacement under the same driver."""
+
+    id = "executor_replacement"
+    expected_failure = (
+        "with spark.executor.maxNumFailures=1 and two executor JVMs killed, the driver"
+        " gives up: its pod stops running under the same UID"
     )
-    return Bound(
-        (
-            Term("executor loss seen by the driver's pod watch", 5, "watch event, + margin"),
-            Term(
-                "allocation batch delay",
-                float(delay.rstrip("s")),
-                "05 spark.kubernetes.allocation.batch.delay",
-            ),
-            Term(
-                "executor pod start, JVM, registration", 45, "measured 20-30 s on 2 cores, + margin"
-            ),
+    poll = 1.0
+
+    def switch_off(self) -> None:
+        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
+        self.app.recreate(_max_failures_one)
+
+    def steady_state(self) -> Seen[bool]:
+        self.want = int(self.app.get()["spec"]["executor"].get("instances", 1))
+        drivers, executors = self.app.pods("driver"), self.app.pods("executor", ready=True)
+        held = len(drivers) == 1 and len(executors) == self.want
+        seen = f"{len(drivers)} driver(s), {len(executors)}/{self.want} executors ready"
+        return (True if held else None), seen
+
+    def bound(self) -> Bound:
+        delay = self.app.spark_conf("spark.kubernetes.allocation.batch.delay", "1s")
+        return Bound(
+            (
+                Term("executor loss seen by the driver's pod watch", 5, "watch event, + margin"),
+                Term(
+                    "allocation batch delay",
+                    float(delay.rstrip("s")),
+                    "05 spark.kubernetes.allocation.batch.delay",
+                ),
+                Term(
+                    "executor pod start, JVM, registration",
+                    45,
+                    "measured 20-30 s on 2 cores, + margin",
+                ),
+            )
         )
-    )
 
+    def strike(self) -> dict[str, Any]:
+        drivers = self.app.pods("driver")
+        executors = self.app.pods("executor", ready=True)
+        if len(drivers) != 1 or not executors:
+            raise FaultNotLanded("no driver with executors to strike")
+        self.driver_uid = drivers[0].metadata.uid
+        kills = CONTROL_KILLS if self.negative_control else 1
+        victims = executors[:kills]
+        if len(victims) < kills:
+            raise FaultNotLanded(f"{kills} executors needed, {len(victims)} running")
+        self.killed = {p.metadata.name for p in victims}
+        ns = self.ctx.namespace
+        if self.negative_control:
+            return {
+                p.metadata.name: kill_process(self.ctx, ns, p.metadata.name, EXECUTOR_JVM)
+                for p in victims
+            }
+        return delete_pod(self.ctx, ns, victims[0].metadata.name, verify_gone=True)
 
-def _pods(ctx: MechanismContext, role: str) -> list[client.V1Pod]:
-    pods = ctx.core.list_namespaced_pod(
-        ctx.namespace, label_selector=f"spark-role={role},harness.local/spark-app={APP}"
-    ).items
-    return [
-        p
-        for p in pods
-        if p.status.phase == "Running"
-        and not p.metadata.deletion_timestamp
-        and all(s.ready for s in p.status.container_statuses or [])
-    ]
+    def recovered(self) -> Seen[float]:
+        fresh = [
+            p for p in self.app.pods("executor", ready=True) if p.metadata.name not in self.killed
+        ]
+        drivers = self.app.pods("driver")
+        same = len(drivers) == 1 and drivers[0].metadata.uid == self.driver_uid
+        seen = f"{len(fresh)}/{self.want} executors ready; driver unchanged={same}"
+        return (time.time() if len(fresh) == self.want and same else None), seen
 
-
-def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
-    """Kill an executor (two, for the negative control) and watch the replacement."""
-    if negative_control:
-        ctx.rollbacks.register(
-            "recreate the SparkApplication from 05", lambda: recreate_application(ctx)
+    def check(self) -> None:
+        restored = self.fault_epoch + (self.outcome.mttr_seconds or 0.0)
+        progress = self.ctx.metric_eventually(
+            'max(spark_stream_last_progress_timestamp_seconds{query="events"})',
+            lambda v: v > restored,
+            60.0,
         )
-        ctx.timeline.add(
-            "control", APP, "recreate with spark.executor.maxNumFailures=1 (mechanism off)"
-        )
-        recreate_application(ctx, spark_conf={"spark.executor.maxNumFailures": "1"})
-    app = ctx.custom.get_namespaced_custom_object(GROUP, VERSION, ctx.namespace, PLURAL, APP)
-    outcome = Outcome("executor_replacement", negative_control, bound(app))
-    want = int(app["spec"]["executor"].get("instances", 1))
-    drivers, executors = _pods(ctx, "driver"), _pods(ctx, "executor")
-    if len(drivers) != 1 or len(executors) != want:
-        outcome.fail(
-            f"steady state: expected 1 driver and {want} executors, "
-            f"saw {len(drivers)} and {len(executors)}"
-        )
-        return outcome
-    driver_uid = drivers[0].metadata.uid
-    kills = 2 if negative_control else 1
-    killed: set[str] = set()
-    fault_epoch = time.time()
-    for victim in executors[:kills]:
-        name = victim.metadata.name
-        killed.add(name)
-        if negative_control:
-            ctx.timeline.add("fault", name, "SIGKILL the executor JVM")
-            with contextlib.suppress(Exception):  # the exec dies with the process
-                exec_in_pod(ctx.core, ctx.namespace, name, KILL_JVM, 10)
-        else:
-            ctx.timeline.add("fault", name, "delete executor pod, grace 0")
-            ctx.core.delete_namespaced_pod(name, ctx.namespace, grace_period_seconds=0)
+        self.note("last_progress_after_restore_s", round(progress - restored, 1))
+        if progress <= restored:
+            self.fail("no streaming progress after the executors were replaced")
+        state = self.app.state()
+        self.note("application_state", str(state))
+        if state.state != "RUNNING":
+            self.fail(f"application {state}, expected RUNNING throughout")
 
-    def restored() -> tuple[float | None, str]:
-        now = _pods(ctx, "executor")
-        fresh = [p for p in now if p.metadata.name not in killed]
-        drivers_now = _pods(ctx, "driver")
-        same_driver = len(drivers_now) == 1 and drivers_now[0].metadata.uid == driver_uid
-        seen = f"{len(fresh)}/{want} executors ready; driver unchanged={same_driver}"
-        return (time.time() if len(fresh) == want and same_driver else None), seen
-
-    try:
-        restored_at = wait_until(
-            "the executor count restored under the same driver",
-            restored,
-            outcome.bound.seconds + 30,
-            1.0,
-        )
-    except WaitTimeout as exc:
-        outcome.fail(str(exc))
-        return outcome
-    outcome.mttr_seconds = restored_at - fault_epoch
-    ctx.timeline.add("recovered", APP, f"{want} executors ready, driver unchanged")
-    if not outcome.bound.holds(outcome.mttr_seconds):
-        outcome.fail(
-            f"restored in {outcome.mttr_seconds:.1f}s, over the bound {outcome.bound.arithmetic()}"
-        )
-    progress = ctx.prom_scalar_eventually(
-        'max(spark_stream_last_progress_timestamp_seconds{query="events"})',
-        lambda v: v > restored_at,
-        60.0,
-    )
-    outcome.evidence["last_progress_after_restore"] = progress - restored_at
-    if progress <= restored_at:
-        outcome.fail("no streaming progress after the executors were replaced")
-    state = app_state(ctx)
-    outcome.evidence["application_state"] = state
-    if state != "RUNNING":
-        outcome.fail(f"application {state}, expected RUNNING throughout")
-    outcome.reconciliation = reconcile_pipeline(ctx.core, ctx.tools_image, settle=90.0)
-    if not outcome.reconciliation.exactly_once:
-        outcome.fail(f"integrity: {outcome.reconciliation.summary()}")
-    return outcome
+    def control_failed(self) -> Seen[dict[str, Any]]:
+        drivers = self.app.pods("driver")
+        same = [p for p in drivers if p.metadata.uid == self.driver_uid]
+        state = self.app.state()
+        seen = f"application {state}; original driver running={bool(same)}"
+        if not same:
+            return {"original_driver": "gone", "application": str(state)}, seen
+        return None, seen
 
 
-def app_state(ctx: MechanismContext) -> str:
-    """The SparkApplication's state now."""
-    app = ctx.custom.get_namespaced_custom_object(GROUP, VERSION, ctx.namespace, PLURAL, APP)
-    return str(app.get("status", {}).get("applicationState", {}).get("state", "NEW"))
+def _max_failures_one(manifest: dict[str, Any]) -> None:
+    manifest["spec"]["sparkConf"]["spark.executor.maxNumFailures"] = "1"

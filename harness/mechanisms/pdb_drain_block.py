@@ -1,12 +1,15 @@
 """Mechanism 10, pdb_drain_block: a PodDisruptionBudget refuses a drain's eviction.
 
-Trigger: drain the node that runs the broker: cordon it, then evict the broker through
-the Eviction API for DRAIN_SECONDS, retrying as ``kubectl drain`` does.
-Verification: every eviction is refused with 429 while the budget is 0; the broker
-keeps its UID and stays Running; the pipeline keeps flowing. The time measured is fault
-→ first refusal (the budget acts at once).
-Integrity: reconciliation, exactly once.
-Negative control: the PDB deleted: the eviction succeeds and the broker is replaced.
+Trigger: drain the node that runs the broker: cordon it (harness.chaos.nodes.cordon),
+then evict the broker through the Eviction API (harness.chaos.evictions.evict_pod),
+retrying every DRAIN_RETRY seconds for DRAIN_SECONDS as ``kubectl drain`` does. It
+landed when the API server answered the eviction.
+Verification: the first eviction is refused with 429 (the budget acts at once), every
+retry is refused too, the broker keeps its UID and stays Running, the pipeline keeps
+flowing. The time measured is fault → first refusal.
+Integrity: the window's events, exactly once.
+Negative control: the PDB deleted, same fault. Declared failure: the eviction is
+answered 201 (the broker is evicted); a refusal would mean a budget still guards it.
 """
 
 from __future__ import annotations
@@ -16,97 +19,110 @@ from typing import Any
 
 from kubernetes import client
 
+from harness.chaos.evictions import evict_pod
 from harness.chaos.nodes import cordon
 from harness.deploy.manifests import load_documents
-from harness.integrity.collect import reconcile_pipeline
-from harness.mechanisms.context import MechanismContext
+from harness.errors import FaultNotLanded
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.outcome import Outcome
+from harness.mechanisms.template import MechanismTemplate, Seen, register
+from harness.observe.wait import wait_until
 
-__all__ = ["bound", "run"]
+__all__ = ["PdbDrainBlock"]
 
 DRAIN_SECONDS = 20.0
 """How long the drain keeps trying; kubectl drain retries every 5 s until its timeout."""
+DRAIN_RETRY = 5.0
 BROKER = "app.kubernetes.io/name=kafka"
+PDB = "kafka"
 
 
-def bound() -> Bound:
-    """The budget acts on the first eviction request."""
-    return Bound((Term("Eviction API answer", 2, "one API round trip, + margin"),))
-
-
-def _broker(ctx: MechanismContext) -> client.V1Pod | None:
-    pods = ctx.core.list_namespaced_pod(ctx.namespace, label_selector=BROKER).items
-    live = [p for p in pods if p.status.phase == "Running" and not p.metadata.deletion_timestamp]
-    return live[0] if live else None
-
-
-def _restore_pdb(ctx: MechanismContext) -> None:
-    pdb = next(
-        d
-        for d in load_documents("06-autoscaling.yaml", ctx.image_values)
-        if d["kind"] == "PodDisruptionBudget" and d["metadata"]["name"] == "kafka"
-    )
-    policy = client.PolicyV1Api(ctx.api)
-    try:
-        policy.create_namespaced_pod_disruption_budget(ctx.namespace, pdb)
-    except client.ApiException as exc:
-        if exc.status != 409:
-            raise
-
-
-def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
+@register
+class PdbDrainBlock(MechanismTemplate):
     """Cordon the broker's node and try to evict the broker."""
-    outcome = Outcome("pdb_drain_block", negative_control, bound())
-    broker = _broker(ctx)
-    if broker is None:
-        outcome.fail("steady state: no running broker")
-        return outcome
-    node, uid = broker.spec.node_name, broker.metadata.uid
-    if negative_control:
-        ctx.rollbacks.register("re-create the kafka PDB from 06", lambda: _restore_pdb(ctx))
-        client.PolicyV1Api(ctx.api).delete_namespaced_pod_disruption_budget("kafka", ctx.namespace)
-        ctx.timeline.add("control", "kafka", "PDB deleted (mechanism off)")
-    begun = time.time()
-    cordon(ctx, node)  # registers the uncordon first
-    ctx.timeline.add("fault", broker.metadata.name, "evict the broker, as a drain does")
-    answers: list[int] = []
-    first_refusal: float | None = None
-    eviction: dict[str, Any] = {
-        "apiVersion": "policy/v1",
-        "kind": "Eviction",
-        "metadata": {"name": broker.metadata.name, "namespace": ctx.namespace},
-    }
-    while time.time() - begun < DRAIN_SECONDS:
+
+    id = "pdb_drain_block"
+    expected_failure = "the broker's eviction is answered 201 (no budget refuses it)"
+    poll = 0.5
+
+    def switch_off(self) -> None:
+        policy = client.PolicyV1Api(self.ctx.api)
+        self.ctx.rollbacks.register("re-create the kafka PDB from 06", self._restore_pdb)
+        policy.delete_namespaced_pod_disruption_budget(PDB, self.ctx.namespace)
+
+        def gone() -> Seen[bool]:
+            names = {
+                p.metadata.name
+                for p in policy.list_namespaced_pod_disruption_budget(self.ctx.namespace).items
+            }
+            return (True if PDB not in names else None), f"PDBs {sorted(names)}"
+
+        wait_until(f"PDB {PDB} deleted", gone, 30.0, 0.5)
+
+    def steady_state(self) -> Seen[bool]:
+        broker = self._broker()
+        return (True if broker is not None else None), f"broker {broker}"
+
+    def bound(self) -> Bound:
+        return Bound((Term("Eviction API answer", 2, "one API round trip, + margin"),))
+
+    def strike(self) -> dict[str, Any]:
+        broker = self._broker()
+        if broker is None:
+            raise FaultNotLanded("no running broker to evict")
+        self.broker, self.uid = broker.metadata.name, broker.metadata.uid
+        cordon(self.ctx, broker.spec.node_name)  # registers the uncordon first
+        self.answers = [evict_pod(self.ctx, self.ctx.namespace, self.broker)]
+        self.answered_at = time.time()
+        if self.answers[0] not in (201, 429):
+            raise FaultNotLanded(f"the eviction was answered {self.answers[0]}, not 201 or 429")
+        return {
+            "node": broker.spec.node_name,
+            "pod": self.broker,
+            "uid": self.uid,
+            "answer": self.answers[0],
+        }
+
+    def recovered(self) -> Seen[float]:
+        refused = self.answers[0] == 429
+        return (self.answered_at if refused else None), f"answers {self.answers}"
+
+    def check(self) -> None:
+        """The drain goes on: every retry for DRAIN_SECONDS must be refused as well."""
+        while time.time() - self.fault_epoch < DRAIN_SECONDS:
+            time.sleep(DRAIN_RETRY)  # kubectl drain's retry interval: the drain itself
+            self.answers.append(evict_pod(self.ctx, self.ctx.namespace, self.broker))
+        self.note("eviction_answers", self.answers)
+        if any(a != 429 for a in self.answers):
+            self.fail(f"an eviction was not refused with 429: {self.answers}")
+        after = self._broker()
+        self.note("broker_uid", [self.uid, None if after is None else after.metadata.uid])
+        if after is None or after.metadata.uid != self.uid:
+            self.fail("the guarded broker did not keep its UID")
+
+    def control_failed(self) -> Seen[dict[str, Any]]:
+        evicted = self.answers[0] == 201
+        seen = f"answers {self.answers}"
+        return (
+            {"eviction_answer": 201, "pod": self.broker, "uid": self.uid} if evicted else None
+        ), seen
+
+    def _broker(self) -> client.V1Pod | None:
+        pods = self.ctx.core.list_namespaced_pod(self.ctx.namespace, label_selector=BROKER).items
+        live = [
+            p for p in pods if p.status.phase == "Running" and not p.metadata.deletion_timestamp
+        ]
+        return live[0] if live else None
+
+    def _restore_pdb(self) -> None:
+        pdb = next(
+            d
+            for d in load_documents("06-autoscaling.yaml", self.ctx.image_values)
+            if d["kind"] == "PodDisruptionBudget" and d["metadata"]["name"] == PDB
+        )
         try:
-            ctx.core.create_namespaced_pod_eviction(broker.metadata.name, ctx.namespace, eviction)
-            answers.append(201)
-            ctx.timeline.add("eviction", broker.metadata.name, "evicted (201)")
-            break
-        except client.ApiException as exc:
-            answers.append(exc.status)
-            if exc.status == 429 and first_refusal is None:
-                first_refusal = time.time()
-                ctx.timeline.add("recovered", broker.metadata.name, "eviction refused (429)")
-        ctx.timeline.add("eviction", broker.metadata.name, f"answer {answers[-1]}")
-        time.sleep(5.0)  # kubectl drain's retry interval: the drain itself, not a wait
-    outcome.evidence["eviction_answers"] = answers
-    if first_refusal is None:
-        outcome.fail(f"no eviction was refused: answers {answers}")
-    else:
-        outcome.mttr_seconds = first_refusal - begun
-        if not outcome.bound.holds(outcome.mttr_seconds):
-            outcome.fail(
-                f"refusal after {outcome.mttr_seconds:.1f}s, bound {outcome.bound.arithmetic()}"
+            client.PolicyV1Api(self.ctx.api).create_namespaced_pod_disruption_budget(
+                self.ctx.namespace, pdb
             )
-    if any(a != 429 for a in answers):
-        outcome.fail(f"an eviction was not refused with 429: {answers}")
-    after = _broker(ctx)
-    outcome.evidence["broker_uid"] = [uid, None if after is None else after.metadata.uid]
-    if after is None or after.metadata.uid != uid:
-        outcome.fail("the guarded broker did not keep its UID")
-    if not negative_control:
-        outcome.reconciliation = reconcile_pipeline(ctx.core, ctx.tools_image, settle=90.0)
-        if not outcome.reconciliation.exactly_once:
-            outcome.fail(f"integrity: {outcome.reconciliation.summary()}")
-    return outcome
+        except client.ApiException as exc:
+            if exc.status != 409:
+                raise

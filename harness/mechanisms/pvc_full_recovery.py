@@ -1,18 +1,27 @@
 """Mechanism 16, pvc_full_recovery: a full checkpoint volume is seen, survived and healed.
 
-Trigger: fill the checkpoint claim to 100% and hold it there (harness.chaos.volumes).
-Verification:
+Trigger: fill the checkpoint claim to 100% and hold it there (harness.chaos.volumes); it
+landed when the filler's write got ENOSPC.
+Verification, in stages (one recovery probe):
   1. the ``CheckpointVolumeAlmostFull`` alert goes firing (kubelet volume stats →
      Prometheus → rule), within its bound;
   2. the job fails cleanly: its next checkpoint write gets ENOSPC and the driver ends
      (the application leaves RUNNING or is re-attempted), rather than hanging;
-  3. once the fill is lifted (as soon as 1 and 2 are seen: the operator's response to
-     the alert), the checkpoint still reads (``pipeline-tools checkpoint-info``) and a
-     driver resumes at the checkpoint's next batch, not at 0.
+  3. once 1 and 2 are seen the fill is lifted (the operator's response to the alert);
+     the checkpoint still reads (``pipeline-tools checkpoint-info``) and a driver
+     resumes at the checkpoint's next batch, not at 0.
 MTTR is the alert's latency (fault → firing) plus the resume time (fill lifted → first
 progress); the wait between the two is the operator's, not the pipeline's.
-Integrity: reconciliation, exactly once.
-Negative control: the alert rule removed from the PrometheusRule: no alert fires.
+Integrity: the window's events, exactly once.
+
+Negative control: the alert rule removed from the PrometheusRule, same fault. Declared
+failure: Prometheus (read throughout) sees the volume full and the job fails on ENOSPC,
+yet no CheckpointVolumeAlmostFull alert exists by the end of the alert's bound.
+
+Before the fill, Prometheus must have loaded (or, for the control, dropped) the rule and
+no earlier fill's alert may remain: a PrometheusRule change reaches Prometheus through
+the operator, a ConfigMap and the config reloader, which takes tens of seconds (found by
+a CI run: the control struck before the removal was loaded and the alert fired).
 """
 
 from __future__ import annotations
@@ -21,49 +30,189 @@ import time
 from typing import Any
 
 from harness.chaos.volumes import fill_volume
-from harness.cluster.timing import parse_duration
+from harness.cluster.timing import kubelet_volume_stats_period, parse_duration
 from harness.deploy.manifests import load_documents
-from harness.errors import StepFailed, WaitTimeout
-from harness.integrity.collect import ensure_reader, read_checkpoint, reconcile_pipeline
-from harness.mechanisms import driver_restart
-from harness.mechanisms.context import MechanismContext
+from harness.errors import HarnessError
+from harness.integrity.collect import ensure_reader, read_checkpoint
+from harness.mechanisms.bounds import restart_terms
+from harness.mechanisms.checkpoint_recovery import resumes_after_checkpoint
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.outcome import Outcome
-from harness.observe.wait import wait_until
+from harness.mechanisms.template import MechanismTemplate, Seen, register
 
-__all__ = ["ALERT", "alert_bound", "bound", "run"]
+__all__ = ["ALERT", "PvcFullRecovery"]
 
 ALERT = "CheckpointVolumeAlmostFull"
 CLAIM = "spark-checkpoint"
 RULES = ("monitoring.coreos.com", "v1", "prometheusrules")
-FAILS_WITHIN = 120.0
-"""A batch every 5 s: the first checkpoint write after the fill fails within seconds; the
-driver's shutdown and the operator's view of it take the rest."""
+FULL = (
+    f'kubelet_volume_stats_available_bytes{{persistentvolumeclaim="{CLAIM}"}}'
+    f' / kubelet_volume_stats_capacity_bytes{{persistentvolumeclaim="{CLAIM}"}}'
+)
+"""The claim's free fraction as Prometheus sees it (the rule's own expression)."""
 
 
-def alert_bound(rule_for: float) -> tuple[Term, ...]:
-    """Fault → alert firing: stats refresh, scrape, evaluation, the rule's ``for``."""
-    return (
-        Term("kubelet volume stats refresh", 60, "kubelet volumeStatsAggPeriod default 1m"),
-        Term("scrape interval", 10, "08 Prometheus scrapeInterval"),
-        Term("rule evaluation", 10, "08 Prometheus evaluationInterval"),
-        Term("rule for", rule_for, f"08 {ALERT} for"),
-        Term("evaluation after for", 10, "08 Prometheus evaluationInterval"),
+@register
+class PvcFullRecovery(MechanismTemplate):
+    """Fill the checkpoint volume; see the alert and the clean failure; lift it; resume."""
+
+    id = "pvc_full_recovery"
+    expected_failure = (
+        f"Prometheus sees the checkpoint volume full and the job fails on ENOSPC, yet no {ALERT}"
+        " alert exists by the end of the alert's bound"
     )
+    steady_timeout = 240.0
+    """Rule propagation (tens of seconds) plus an earlier fill's alert resolving."""
 
+    def switch_off(self) -> None:
+        rule_doc = self._rule_manifest()
+        self.ctx.rollbacks.register(
+            "re-apply 08's PrometheusRule", lambda: self._put_rule(rule_doc)
+        )
+        self._put_rule(_without_alert(rule_doc))
 
-def bound(app: dict[str, Any], rule_for: float) -> Bound:
-    """Alert latency + the driver restart after the fill is lifted."""
-    return Bound((*alert_bound(rule_for), *driver_restart.bound(app).terms))
+    def steady_state(self) -> Seen[bool]:
+        groups = self.ctx.prom.api("rules")["groups"]
+        rules = {r["name"]: r for g in groups for r in g["rules"] if r.get("type") == "alerting"}
+        loaded = ALERT in rules
+        if not self.negative_control and loaded:
+            self.rule_for = float(rules[ALERT].get("duration", 0))
+        alerts = self.ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
+        state, driver = self.app.state(), self.app.driver()
+        held = (
+            loaded != self.negative_control
+            and not alerts
+            and state.state == "RUNNING"
+            and driver is not None
+        )
+        seen = (
+            f"{ALERT} loaded in Prometheus: {loaded}; earlier alerts: {len(alerts)};"
+            f" application {state}, driver {'running' if driver else 'none'}"
+        )
+        return (True if held else None), seen
 
+    def bound(self) -> Bound:
+        if self.negative_control:  # the rule is gone from Prometheus: 08 declares its for
+            self.rule_for = _rule_for(self._rule_manifest())
+        self.alert_terms = self._alert_terms()
+        return Bound((*self.alert_terms, *restart_terms(self.ctx)))
 
-def _rule_manifest(ctx: MechanismContext) -> dict[str, Any]:
-    return next(
-        d
-        for d in load_documents("08-monitoring.yaml", ctx.image_values)
-        if d["kind"] == "PrometheusRule"
-        and any(r.get("alert") == ALERT for g in d["spec"]["groups"] for r in g["rules"])
-    )
+    def _alert_terms(self) -> tuple[Term, ...]:
+        prom = self.ctx.prom_settings()
+        return (
+            Term(
+                "kubelet volume stats refresh",
+                kubelet_volume_stats_period(self.ctx.kind_config),
+                "kind config KubeletConfiguration volumeStatsAggPeriod",
+            ),
+            Term("scrape interval", prom.scrape, "08 Prometheus scrapeInterval (live)"),
+            Term("rule evaluation", prom.evaluation, "08 Prometheus evaluationInterval (live)"),
+            Term("rule for", self.rule_for, f"08 {ALERT} for (as Prometheus loaded it)"),
+            Term("evaluation after for", prom.evaluation, "08 Prometheus evaluationInterval"),
+        )
+
+    def strike(self) -> dict[str, Any]:
+        ensure_reader(self.ctx.core, self.ctx.tools_image)
+        self.attempts = self.app.state().attempts
+        self.alert_at: float | None = None
+        self.failed_at: float | None = None
+        self.full_seen: float | None = None
+        self.lifted: float | None = None
+        self.checkpoint: dict[str, Any] | None = None
+        self.fill = fill_volume(self.ctx, self.ctx.namespace, CLAIM, self.ctx.tools_image)
+        return {"claim": CLAIM, "filler": self.fill.pod, "enospc": True}
+
+    def _observe(self) -> str:
+        """Advance the stages: alert firing, job failed, volume full in Prometheus."""
+        if self.alert_at is None:
+            rows = self.ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
+            if "firing" in {labels.get("alertstate") for labels, _ in rows}:
+                self.alert_at = time.time()
+                self.ctx.timeline.add("symptom", ALERT, "alert firing")
+        if self.failed_at is None:
+            state = self.app.state()
+            if state.state != "RUNNING" or state.attempts > self.attempts:
+                self.failed_at = time.time()
+                self.ctx.timeline.add("symptom", self.app.name, f"job ended on ENOSPC: {state}")
+        if self.full_seen is None:
+            rows = self.ctx.prom.query(FULL)
+            if rows and min(v for _, v in rows) < 0.10:
+                self.full_seen = time.time()
+        return (
+            f"alert {'firing' if self.alert_at else 'not firing'}, job"
+            f" {'failed' if self.failed_at else 'running'}, volume full in Prometheus:"
+            f" {bool(self.full_seen)}"
+        )
+
+    def recovered(self) -> Seen[float]:
+        seen = self._observe()
+        if self.alert_at is None or self.failed_at is None:
+            return None, seen
+        if self.lifted is None:
+            self.fill.remove()
+            self.lifted = time.time()
+            self.ctx.timeline.add("restore", CLAIM, "fill lifted")
+            try:
+                self.checkpoint = read_checkpoint(self.ctx.core)
+            except HarnessError as exc:
+                self.fail(f"the checkpoint does not read after the fill: {exc}")
+        last = self.app.last_progress()
+        return (last if last > self.lifted else None), f"{seen}; last progress {last:.0f}"
+
+    def mttr(self, recovered_at: float) -> float:
+        assert self.alert_at is not None
+        assert self.lifted is not None
+        self.note("alert_after_s", round(self.alert_at - self.fault_epoch, 1))
+        self.note("resume_after_lift_s", round(recovered_at - self.lifted, 1))
+        return (self.alert_at - self.fault_epoch) + (recovered_at - self.lifted)
+
+    def check(self) -> None:
+        if self.checkpoint is not None:
+            self.note("checkpoint_after_fill", self.checkpoint)
+            resumes_after_checkpoint(
+                self, self.checkpoint, self.app.first_batch_after(self.fault_epoch)
+            )
+
+    def control_failed(self) -> Seen[dict[str, Any]]:
+        seen = self._observe()
+        alert_deadline = sum(t.seconds for t in self.alert_terms)
+        past = time.time() - self.fault_epoch
+        if (
+            past >= alert_deadline
+            and self.alert_at is None
+            and self.full_seen is not None
+            and self.failed_at is not None
+            and not self.ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
+        ):
+            return {
+                "volume_full_seen_after_s": round(self.full_seen - self.fault_epoch, 1),
+                "job_failed_after_s": round(self.failed_at - self.fault_epoch, 1),
+                "alert": None,
+                "alert_bound_s": alert_deadline,
+            }, seen
+        return None, f"{seen}; {past:.0f}s of the alert's {alert_deadline:.0f}s bound"
+
+    def control_healed(self) -> Seen[float]:
+        return self.alert_at, f"alert firing: {self.alert_at is not None}"
+
+    def _rule_manifest(self) -> dict[str, Any]:
+        return next(
+            d
+            for d in load_documents("08-monitoring.yaml", self.ctx.image_values)
+            if d["kind"] == "PrometheusRule"
+            and any(r.get("alert") == ALERT for g in d["spec"]["groups"] for r in g["rules"])
+        )
+
+    def _put_rule(self, doc: dict[str, Any]) -> None:
+        meta = doc["metadata"]
+        custom = self.ctx.custom
+        current = custom.get_namespaced_custom_object(
+            *RULES[:2], meta["namespace"], RULES[2], meta["name"]
+        )
+        version = current["metadata"]["resourceVersion"]
+        body = {**doc, "metadata": {**meta, "resourceVersion": version}}
+        custom.replace_namespaced_custom_object(
+            *RULES[:2], meta["namespace"], RULES[2], meta["name"], body
+        )
 
 
 def _rule_for(rule_doc: dict[str, Any]) -> float:
@@ -73,147 +222,9 @@ def _rule_for(rule_doc: dict[str, Any]) -> float:
     return parse_duration(str(rule.get("for", "0s")))
 
 
-def _put_rule(ctx: MechanismContext, doc: dict[str, Any]) -> None:
-    meta = doc["metadata"]
-    current = ctx.custom.get_namespaced_custom_object(
-        *RULES[:2], meta["namespace"], RULES[2], meta["name"]
-    )
-    body = {**doc, "metadata": {**meta, "resourceVersion": current["metadata"]["resourceVersion"]}}
-    ctx.custom.replace_namespaced_custom_object(
-        *RULES[:2], meta["namespace"], RULES[2], meta["name"], body
-    )
-
-
 def _without_alert(doc: dict[str, Any]) -> dict[str, Any]:
     groups = [
         {**g, "rules": [r for r in g["rules"] if r.get("alert") != ALERT]}
         for g in doc["spec"]["groups"]
     ]
     return {**doc, "spec": {**doc["spec"], "groups": groups}}
-
-
-def _settle_rules(ctx: MechanismContext, loaded: bool) -> None:
-    """Wait until Prometheus has (or, for the control, has dropped) the rule, and no
-    earlier fill's alert is still pending or firing.
-
-    A PrometheusRule change reaches Prometheus through the operator, a ConfigMap and the
-    config reloader: tens of seconds. Found by a CI run: the control struck before the
-    removal was loaded and the alert fired.
-    """
-
-    def rule_state() -> tuple[bool | None, str]:
-        groups = ctx.prom.api("rules")["groups"]
-        names = {r["name"] for g in groups for r in g["rules"] if r.get("type") == "alerting"}
-        present = ALERT in names
-        return (True if present == loaded else None), f"{ALERT} loaded: {present}"
-
-    wait_until(f"{ALERT} {'loaded' if loaded else 'unloaded'} in Prometheus", rule_state, 180, 5)
-
-    def quiet() -> tuple[bool | None, str]:
-        rows = ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
-        states = sorted({labels.get("alertstate", "?") for labels, _ in rows})
-        return (True if not rows else None), f"{ALERT} states: {states}"
-
-    wait_until(f"no {ALERT} alert from an earlier fill", quiet, 180, 5)
-
-
-def run(ctx: MechanismContext, negative_control: bool = False) -> Outcome:
-    """Fill the checkpoint volume; see the alert and the clean failure; lift it; resume."""
-    rule_doc = _rule_manifest(ctx)
-    if negative_control:
-        ctx.rollbacks.register("re-apply 08's PrometheusRule", lambda: _put_rule(ctx, rule_doc))
-        ctx.timeline.add("control", ALERT, "rule removed (mechanism off)")
-        _put_rule(ctx, _without_alert(rule_doc))
-    try:
-        _settle_rules(ctx, loaded=not negative_control)
-    except WaitTimeout as exc:
-        outcome = Outcome("pvc_full_recovery", negative_control, Bound(()))
-        outcome.fail(f"steady state: {exc}")
-        return outcome
-    app = driver_restart.application(ctx)
-    rule_for = _rule_for(rule_doc)
-    outcome = Outcome("pvc_full_recovery", negative_control, bound(app, rule_for))
-    ensure_reader(ctx.core, ctx.tools_image)
-    state, attempts = driver_restart.app_state(app)
-    if state != "RUNNING" or driver_restart.running_driver(ctx) is None:
-        outcome.fail(f"steady state: expected RUNNING with a driver, saw {state}")
-        return outcome
-    fault_epoch = time.time()
-    fill = fill_volume(ctx, ctx.namespace, CLAIM, ctx.tools_image)
-    alert_deadline = sum(t.seconds for t in alert_bound(rule_for))
-
-    def firing() -> tuple[float | None, str]:
-        rows = ctx.prom.query(f'ALERTS{{alertname="{ALERT}"}}')
-        states = sorted({labels.get("alertstate", "?") for labels, _ in rows})
-        return (time.time() if "firing" in states else None), f"{ALERT} states: {states}"
-
-    def failed() -> tuple[str | None, str]:
-        now_state, now_attempts = driver_restart.app_state(driver_restart.application(ctx))
-        ended = now_state != "RUNNING" or now_attempts > attempts
-        seen = f"app {now_state}, attempts {attempts} → {now_attempts}"
-        return (seen if ended else None), seen
-
-    alert_at: float | None = None
-    try:
-        alert_at = wait_until(f"{ALERT} firing", firing, alert_deadline + 30, 5.0)
-        ctx.timeline.add("symptom", ALERT, "alert firing")
-        outcome.evidence["alert_after_s"] = round(alert_at - fault_epoch, 1)
-    except WaitTimeout as exc:
-        outcome.fail(str(exc))
-    try:
-        outcome.evidence["job_failure"] = wait_until(
-            "the job to fail on the full volume", failed, FAILS_WITHIN, 2.0
-        )
-        ctx.timeline.add("symptom", driver_restart.APP, "job failed on ENOSPC")
-    except WaitTimeout as exc:
-        outcome.fail(f"the job did not fail cleanly: {exc}")
-    fill.remove()
-    lifted = time.time()
-    ctx.timeline.add("restore", CLAIM, "fill lifted")
-    if alert_at is None:
-        return outcome  # nothing to measure: the mechanism did not see the fault
-    try:
-        info = read_checkpoint(ctx.core)
-        outcome.evidence["checkpoint_after_fill"] = info
-    except StepFailed as exc:
-        outcome.fail(f"the checkpoint does not read after the fill: {exc}")
-        return outcome
-    committed = int(info["last_commit_batch"])
-    planned = max(int(info["last_offset_batch"]), committed)
-
-    def resumed() -> tuple[float | None, str]:
-        last = ctx.prom_scalar('max(spark_stream_last_progress_timestamp_seconds{query="events"})')
-        return (last if last > lifted else None), f"last progress {last:.0f}, lifted {lifted:.0f}"
-
-    try:
-        progress = wait_until(
-            "progress after the fill is lifted",
-            resumed,
-            driver_restart.bound(app).seconds + 30,
-            2.0,
-        )
-    except WaitTimeout as exc:
-        outcome.fail(str(exc))
-        return outcome
-    ctx.timeline.add("recovered", driver_restart.APP, "progress after the fill")
-    outcome.mttr_seconds = (alert_at - fault_epoch) + (progress - lifted)
-    if not outcome.bound.holds(outcome.mttr_seconds):
-        outcome.fail(
-            f"alert + resume took {outcome.mttr_seconds:.1f}s, "
-            f"over the bound {outcome.bound.arithmetic()}"
-        )
-    first_batch = ctx.prom_scalar(
-        "max(spark_stream_first_batch_id"
-        f" and spark_stream_driver_start_timestamp_seconds > {fault_epoch:.3f})"
-    )
-    outcome.evidence["first_batch_after"] = first_batch
-    outcome.evidence["expected_first_batch"] = [committed + 1, planned + 1]
-    if not committed + 1 <= first_batch <= planned + 1:
-        outcome.fail(
-            f"the driver resumed at batch {first_batch:.0f}, expected {committed + 1}.."
-            f"{planned + 1} (the checkpoint's next batch)"
-        )
-    outcome.reconciliation = reconcile_pipeline(ctx.core, ctx.tools_image, settle=90.0)
-    if not outcome.reconciliation.exactly_once:
-        outcome.fail(f"integrity: {outcome.reconciliation.summary()}")
-    return outcome

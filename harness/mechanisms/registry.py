@@ -1,4 +1,5 @@
-"""The 18 mechanisms of the catalog, by id; runner.IMPLEMENTED says which of them run."""
+"""The 18 mechanisms of the catalog, by id; a module registers each one it implements
+(harness.mechanisms.template.register), and template.implemented() lists those."""
 
 from __future__ import annotations
 

@@ -28,6 +28,10 @@ class TestRecord:
     seconds: float
     message: str = ""
     mechanism: dict[str, Any] | None = None
+    setup_seconds: float = 0.0
+    """Fixture setup before the test (cluster and pipeline bring-up fall on the first)."""
+    teardown_seconds: float = 0.0
+    """Fixture teardown after it: rollbacks and the invariant check."""
 
 
 @dataclass
@@ -57,6 +61,8 @@ class RunReport:
                     "nodeid": t.nodeid,
                     "outcome": t.outcome,
                     "seconds": round(t.seconds, 2),
+                    "setup_seconds": round(t.setup_seconds, 2),
+                    "teardown_seconds": round(t.teardown_seconds, 2),
                     "message": t.message,
                     "mechanism": t.mechanism,
                 }
@@ -96,9 +102,9 @@ def render_html(data: dict[str, Any]) -> str:
         rows.append(
             "<tr class='{cls}'><td>{id}</td><td>{outcome}</td><td>{mech}</td>"
             "<td>{mttr}</td><td>{bound}</td><td>{recon}</td><td>{why}</td></tr>".format(
-                cls=e(t["outcome"]),
+                cls=e(m.get("verdict") or t["outcome"]),
                 id=e(t["nodeid"]),
-                outcome=e(t["outcome"]),
+                outcome=e(m.get("verdict") or t["outcome"]),
                 mech=e(
                     m.get("mechanism", "")
                     + (" (negative control)" if m.get("negative_control") else "")
@@ -106,7 +112,12 @@ def render_html(data: dict[str, Any]) -> str:
                 mttr="" if mttr is None else f"{mttr:.1f} s",
                 bound=e(m.get("bound_arithmetic", "")) if bound is not None else "",
                 recon=e(recon),
-                why=e("; ".join(m.get("failures", [])) or t.get("message", "")[:500]),
+                why=e(
+                    m.get("inconclusive")
+                    or "; ".join(m.get("failures", []))
+                    or (m.get("expected_failure") or "" if m.get("control_evidence") else "")
+                    or t.get("message", "")[:500]
+                ),
             )
         )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items()))
@@ -119,6 +130,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 tr.passed td:nth-child(2) {{ color: #060; }}
 tr.failed td:nth-child(2), tr.error td:nth-child(2) {{ color: #a00; font-weight: bold; }}
+tr.inconclusive td:nth-child(2) {{ color: #a60; font-weight: bold; }}
 </style></head><body>
 <h1>Resilience report {e(data["run_id"])}</h1>
 <p>Started {e(data["started"])}, {data["seconds"]} s, on {e(data["host"])}: {e(counts)}.

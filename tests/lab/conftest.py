@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from fixtures.workloads import SERVE, pod_manifest, wait_pod_running
+from harness.fixtures.workloads import SERVE, pod_manifest, wait_pod_running
 from harness.kube import exec_in_pod
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from kubernetes import client
 
-from fixtures.workloads import pod_manifest, wait_pod_running, wait_pvc_bound
+from harness.fixtures.workloads import pod_manifest, wait_pod_running, wait_pvc_bound
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 from tests.lab.conftest import fetch

@@ -8,20 +8,16 @@ that need them (driver_liveness, network_partition_recovery, ...) arrive.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from kubernetes import client
 
-from fixtures.cluster import Lab
-from fixtures.workloads import pod_manifest, wait_pod_running
 from harness.chaos import cpu_pressure, freeze_process, isolate, memory_pressure
 from harness.chaos.pressure import CHAOS_NAMESPACE
-from harness.chaos.rollback import Rollbacks
-from harness.invariants import CHAOS_LABEL
+from harness.fixtures.cluster import Lab
+from harness.fixtures.faults import LabFaults
+from harness.fixtures.workloads import pod_manifest, wait_pod_running
 from harness.kube import exec_in_pod
-from harness.observe.timeline import Timeline
 from harness.observe.wait import wait_until
 from tests.lab.conftest import fetch
 
@@ -29,27 +25,10 @@ pytestmark = pytest.mark.disruptive
 
 POLICY_SETTLE = 60.0
 """kube-router applies policy changes on watch events: seconds on two cores."""
+LEFTOVER_SETTLE = 60.0
+"""A pressure pod deleted with grace 0 leaves the API within seconds."""
 BEAT = "sh -c 'while :; do date +%s > /tmp/beat; sleep 1; done' & wait"
 """The loop runs as a child: a container's PID 1 ignores SIGSTOP sent from inside."""
-
-
-@dataclass
-class Scope:
-    """A FaultScope for tests outside a mechanism run."""
-
-    api: client.ApiClient
-    rollbacks: Rollbacks = field(default_factory=Rollbacks)
-    timeline: Timeline = field(default_factory=Timeline)
-
-
-@pytest.fixture
-def scope(lab: Lab) -> Iterator[Scope]:
-    """Rollbacks run when the test ends, whatever ends it; then no chaos pod is left."""
-    s = Scope(lab.api)
-    with s.rollbacks:
-        yield s
-    left = lab.core.list_pod_for_all_namespaces(label_selector=CHAOS_LABEL).items
-    assert not [p for p in left if not p.metadata.deletion_timestamp], "chaos pods left"
 
 
 def _beat_age(lab: Lab, namespace: str) -> float:
@@ -58,7 +37,7 @@ def _beat_age(lab: Lab, namespace: str) -> float:
 
 
 def test_freeze_stops_a_process_and_rollback_thaws_it(
-    lab: Lab, namespace: str, scope: Scope
+    lab: Lab, namespace: str, lab_faults: LabFaults
 ) -> None:
     lab.core.create_namespaced_pod(
         namespace, pod_manifest("beater", lab.images.toolbox_image, shell=BEAT)
@@ -68,14 +47,20 @@ def test_freeze_stops_a_process_and_rollback_thaws_it(
         "a fresh beat", lambda: (True if _beat_age(lab, namespace) < 3 else None, "stale"), 30
     )
 
-    freeze_process(scope, namespace, "beater", "/tmp/beat")
+    frozen = freeze_process(lab_faults, namespace, "beater", "/tmp/beat")
+    assert frozen, "freeze_process returned no pid"
+    assert 1 not in frozen, f"PID 1 cannot be frozen from inside, yet: {frozen}"
 
     def stale() -> tuple[bool | None, str]:
         age = _beat_age(lab, namespace)
         return (True if age >= 4 else None), f"beat {age:.1f}s old"
 
     wait_until("the frozen loop to stop beating", stale, 30, 1)
-    scope.rollbacks.run_all()
+    # The leftover check sees the fault while it holds, or it could not see one left.
+    assert any("still frozen" in p for p in lab_faults.rollbacks.leftovers())
+    lab_faults.rollbacks.run_all()
+    left = lab_faults.rollbacks.leftovers()
+    assert not left, f"after the thaw: {left}"
 
     def fresh() -> tuple[bool | None, str]:
         age = _beat_age(lab, namespace)
@@ -88,7 +73,7 @@ def test_isolation_cuts_a_pod_off_and_rollback_restores(
     lab: Lab,
     namespace: str,
     server_and_client: tuple[client.V1Pod, client.V1Pod, str],
-    scope: Scope,
+    lab_faults: LabFaults,
 ) -> None:
     server, _, token = server_and_client
     url = f"http://{server.status.pod_ip}:8080/token"
@@ -111,7 +96,7 @@ def test_isolation_cuts_a_pod_off_and_rollback_restores(
         return (True if code == 0 and out.strip() == token else None), f"wget exit {code}"
 
     wait_until("client → server before the fault", reachable, POLICY_SETTLE, 2)
-    isolation = isolate(scope, namespace, {"role": "server"})
+    isolation = isolate(lab_faults, namespace, {"role": "server"})
     assert isolation.set_aside_names == ["allow-all-to-server"]
 
     def blocked() -> tuple[bool | None, str]:
@@ -119,7 +104,12 @@ def test_isolation_cuts_a_pod_off_and_rollback_restores(
         return (True if code != 0 else None), f"wget exit {code}"
 
     wait_until("the isolated server unreachable", blocked, POLICY_SETTLE, 2)
-    scope.rollbacks.run_all()
+    assert f"chaos NetworkPolicy {namespace}/{isolation.policy} left" in (
+        lab_faults.rollbacks.leftovers()
+    )
+    lab_faults.rollbacks.run_all()
+    left = lab_faults.rollbacks.leftovers()
+    assert not left, f"after lifting the isolation: {left}"
     names = {
         p.metadata.name for p in lab.networking.list_namespaced_network_policy(namespace).items
     }
@@ -133,22 +123,23 @@ def _cgroup_value(lab: Lab, pod: str, path: str) -> int:
     return int(out.strip().split()[0])
 
 
-def test_memory_pressure_holds_memory_until_rolled_back(lab: Lab, scope: Scope) -> None:
+def test_memory_pressure_holds_memory_until_rolled_back(lab: Lab, lab_faults: LabFaults) -> None:
     node = lab.workers[0]
-    pod = memory_pressure(scope, node, lab.images.toolbox_image, mebibytes=256)
+    pod = memory_pressure(lab_faults, node, lab.images.toolbox_image, mebibytes=256)
 
     def held() -> tuple[int | None, str]:
         used = _cgroup_value(lab, pod, "/sys/fs/cgroup/memory/memory.usage_in_bytes")
         return (used if used >= 256 * 2**20 else None), f"{used / 2**20:.0f} MiB in use"
 
     wait_until("256 MiB held by the memory hog", held, 60, 2)
-    scope.rollbacks.run_all()
-    gone(lab, pod)
+    lab_faults.rollbacks.run_all()
+    left = lab_faults.rollbacks.leftovers(LEFTOVER_SETTLE)
+    assert not left, f"after deleting {pod}: {left}"
 
 
-def test_cpu_pressure_burns_cpu_until_rolled_back(lab: Lab, scope: Scope) -> None:
+def test_cpu_pressure_burns_cpu_until_rolled_back(lab: Lab, lab_faults: LabFaults) -> None:
     node = lab.workers[0]
-    pod = cpu_pressure(scope, node, lab.images.toolbox_image, workers=1)
+    pod = cpu_pressure(lab_faults, node, lab.images.toolbox_image, workers=1)
     usage = "/sys/fs/cgroup/cpuacct/cpuacct.usage"  # cgroup v1, as these hosts run
     before, at = _cgroup_value(lab, pod, usage), time.monotonic()
 
@@ -158,20 +149,6 @@ def test_cpu_pressure_burns_cpu_until_rolled_back(lab: Lab, scope: Scope) -> Non
         return (share if elapsed >= 3 and share >= 0.3 else None), f"{share:.2f} cores"
 
     wait_until("the burner using CPU", burning, 30, 1)
-    scope.rollbacks.run_all()
-    gone(lab, pod)
-
-
-def gone(lab: Lab, pod: str) -> None:
-    """Wait until the pressure pod is deleted."""
-
-    def deleted() -> tuple[bool | None, str]:
-        try:
-            lab.core.read_namespaced_pod(pod, CHAOS_NAMESPACE)
-        except client.ApiException as exc:
-            if exc.status == 404:
-                return True, "deleted"
-            raise
-        return None, "still there"
-
-    wait_until(f"{CHAOS_NAMESPACE}/{pod} deleted", deleted, 60, 1)
+    lab_faults.rollbacks.run_all()
+    left = lab_faults.rollbacks.leftovers(LEFTOVER_SETTLE)
+    assert not left, f"after deleting {pod}: {left}"

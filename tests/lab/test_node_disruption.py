@@ -1,12 +1,18 @@
-"""Draining and stopping a worker: pods move, the node comes back, the cluster is whole."""
+"""Draining and stopping a worker: pods move, the node comes back, the cluster is whole.
 
-import subprocess
+The faults go through harness.chaos.nodes and the lab_faults scope: the rollback (uncordon;
+docker start and a wait for Ready) is registered before the fault strikes, and the
+leftover checks (node cordoned, container not running, node not Ready) must be empty
+when the test ends.
+"""
+
 import time
 
 import pytest
 
-from fixtures.workloads import pod_manifest, wait_pod_running
+from harness.chaos.nodes import cordon, start_node, stop_node, wait_node_not_ready
 from harness.cluster.timing import NodeFailureTiming
+from harness.fixtures.workloads import pod_manifest, wait_pod_running
 from harness.observe.wait import wait_until
 
 pytestmark = pytest.mark.disruptive
@@ -14,8 +20,6 @@ pytestmark = pytest.mark.disruptive
 REPLICAS = 2
 SPREAD_TIMEOUT = 120.0
 """Two small pods scheduled and started on two cores."""
-NODE_RETURN_TIMEOUT = 180.0
-"""docker start → systemd → containerd → kubelet → Ready, plus CNI on two cores."""
 
 
 def spread_deployment(name, image):
@@ -64,36 +68,6 @@ def wait_placement(lab, namespace, app, expected, timeout, what):
     wait_until(what, probe, timeout, 1)
 
 
-def node_ready(lab, name):
-    """The node's Ready condition status: 'True', 'False' or 'Unknown'."""
-    node = lab.core.read_node(name)
-    ready = [c.status for c in node.status.conditions if c.type == "Ready"]
-    return ready[0] if ready else "Unknown"
-
-
-def wait_node(lab, name, ready, timeout, what):
-    """Wait until the node's readiness is (ready=True) or is not (ready=False) 'True'."""
-
-    def probe():
-        status = node_ready(lab, name)
-        return (True if (status == "True") == ready else None), f"{name} Ready={status}"
-
-    wait_until(what, probe, timeout, 1)
-
-
-@pytest.fixture
-def restore_node(lab):
-    """Registers, before any fault, the rollback that makes every worker whole again."""
-    touched = []
-    yield touched.append
-    for name in touched:
-        subprocess.run(["docker", "start", name], capture_output=True, check=False)
-        lab.kubectl("uncordon", name)
-    for name in touched:
-        wait_node(lab, name, True, NODE_RETURN_TIMEOUT, f"node {name} Ready after rollback")
-        assert not lab.core.read_node(name).spec.unschedulable, f"{name} still cordoned"
-
-
 @pytest.fixture
 def spread(lab, namespace):
     """A two-replica Deployment with one ready pod on each worker; returns its name."""
@@ -120,9 +94,10 @@ def assert_schedulable_again(lab, namespace, node):
     assert wait_pod_running(lab.core, namespace, "back").spec.node_name == node
 
 
-def test_drain_moves_pods_and_uncordon_restores_scheduling(lab, namespace, spread, restore_node):
+def test_drain_moves_pods_and_uncordon_restores_scheduling(lab, namespace, spread, lab_faults):
     first, second = lab.workers
-    restore_node(first)
+    # cordon registers the uncordon and its leftover check before the drain strikes.
+    cordon(lab_faults, first)
     drained = lab.kubectl(
         "drain",
         first,
@@ -144,6 +119,7 @@ def test_drain_moves_pods_and_uncordon_restores_scheduling(lab, namespace, sprea
         SPREAD_TIMEOUT,
         f"all {REPLICAS} pods Ready on {second} after draining {first}",
     )
+    assert lab_faults.rollbacks.leftovers() == [f"node {first} cordoned"]
 
     uncordoned = lab.kubectl("uncordon", first)
     assert uncordoned.returncode == 0, uncordoned.stderr
@@ -151,21 +127,15 @@ def test_drain_moves_pods_and_uncordon_restores_scheduling(lab, namespace, sprea
     assert_schedulable_again(lab, namespace, first)
 
 
-def test_stopped_worker_goes_not_ready_and_pods_reschedule(lab, namespace, spread, restore_node):
+def test_stopped_worker_goes_not_ready_and_pods_reschedule(lab, namespace, spread, lab_faults):
     timing = NodeFailureTiming.from_kind_config(lab.settings.kind_config)
     first, second = lab.workers
-    restore_node(first)
     stopped_at = time.monotonic()
-    subprocess.run(["docker", "stop", "--time", "2", first], check=True, capture_output=True)
+    evidence = stop_node(lab_faults, first)
+    assert evidence["container_after"] != "running", evidence
 
     # docker stop itself may take its 2s grace before the kubelet goes silent.
-    wait_node(
-        lab,
-        first,
-        False,
-        timing.not_ready_bound + 2 + 10,
-        f"{first} NotReady within {timing.not_ready_bound:.0f}s + 2s stop grace",
-    )
+    wait_node_not_ready(lab.core, first, timing.not_ready_bound + 2 + 10)
     not_ready_after = time.monotonic() - stopped_at
     wait_placement(
         lab,
@@ -178,9 +148,8 @@ def test_stopped_worker_goes_not_ready_and_pods_reschedule(lab, namespace, sprea
     rescheduled_after = time.monotonic() - stopped_at
     print(
         f"\n{first}: NotReady after {not_ready_after:.1f}s, pods rescheduled after "
-        f"{rescheduled_after:.1f}s (bound {timing.explain()})"
+        f"{rescheduled_after:.1f}s (bound {timing.explain()}); stop: {evidence}"
     )
 
-    subprocess.run(["docker", "start", first], check=True, capture_output=True)
-    wait_node(lab, first, True, NODE_RETURN_TIMEOUT, f"{first} Ready again after docker start")
+    start_node(lab.core, first)
     assert_schedulable_again(lab, namespace, first)

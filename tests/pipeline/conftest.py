@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from fixtures.pipeline import Pipeline
-from fixtures.workloads import pod_manifest, wait_pod_running
+from harness.fixtures.pipeline import Pipeline
+from harness.fixtures.workloads import pod_manifest, wait_pod_running
 from harness.observe.wait import wait_until
 
 NAMESPACE = "spark-pipeline"

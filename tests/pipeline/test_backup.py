@@ -7,7 +7,7 @@ import uuid
 
 from kubernetes import client
 
-from fixtures.pipeline import Pipeline
+from harness.fixtures.pipeline import Pipeline
 from harness.kube import exec_in_pod
 from harness.observe.wait import wait_until
 from tests.pipeline.conftest import NAMESPACE

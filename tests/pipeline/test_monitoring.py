@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fixtures.pipeline import Pipeline
+from harness.fixtures.pipeline import Pipeline
 from harness.observe.wait import wait_until
 
 EXPECTED_POOLS = {
@@ -32,7 +32,7 @@ EXPECTED_ALERTS = {
 }
 
 SCRAPE_SETTLE = 120.0
-"""Scrape interval 10s; a new target's first scrape and the config reload take longer."""
+"""Scrape interval 5s; a new target's first scrape and the config reload take longer."""
 ALERT_WINDOW_SETTLE = 360.0
 """The longest alert look-back (5 min) plus rule evaluation and scrape."""
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
-from fixtures.pipeline import Pipeline
-from fixtures.workloads import pod_manifest, wait_pod_running
+from harness.fixtures.pipeline import Pipeline
+from harness.fixtures.workloads import pod_manifest, wait_pod_running
 from harness.kube import exec_in_pod
 from tests.pipeline.conftest import NAMESPACE, running_driver
 

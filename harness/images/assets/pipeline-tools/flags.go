@@ -66,6 +66,12 @@ func (c *command) Float(name, env string, def float64, usage string) *float64 {
 	return c.fs.Float64(name, def, usage)
 }
 
+// Int64 defines an integer flag backed by environment variable env.
+func (c *command) Int64(name, env string, def int64, usage string) *int64 {
+	c.register(name, env)
+	return c.fs.Int64(name, def, usage)
+}
+
 // Duration defines a duration flag backed by environment variable env.
 func (c *command) Duration(name, env string, def time.Duration, usage string) *time.Duration {
 	c.register(name, env)

@@ -31,6 +31,15 @@ exists, else the compact batch). run is "-" when the row has none; values of
 partition directories such as producer=x fill absent fields. A row without a
 producer or an integer seq prints "! <file>:<line> <base64 of row> <batch>".
 
+--after-batch N prints only the files committed after batch N: those the log
+commits now minus those it committed as of batch N (rebuilt from the latest
+compact file at or before N and the batch files after it up to N), so a
+compact file written since, which lists every earlier file too, does not
+bring the older files back. When the log as of N cannot be fully rebuilt
+(its files were cleaned up, or the log now ends before N) a warning says so
+and the files that cannot be told apart are printed too: more rows, never
+fewer.
+
 Logged paths (file:// URIs) are read from inside <dir> (by their path below
 the sink root, found by trying ever longer suffixes of the path, basename
 first) unless the logged path itself lies inside <dir>; a logged path outside
@@ -39,7 +48,7 @@ decompressed. A committed file that cannot be found makes the command fail
 after printing everything else (unless --allow-missing).
 
 Ends with "files=<n> rows=<n> last_batch=<id>" on stderr (last_batch is -1
-for an empty log).`
+for an empty log), plus " after_batch=<N>" with --after-batch.`
 
 // runSinkDump implements the sink-dump subcommand.
 func runSinkDump(args []string) error {
@@ -47,6 +56,7 @@ func runSinkDump(args []string) error {
 	uncommitted := cmd.Bool("uncommitted", "SINK_UNCOMMITTED", false,
 		`also list data files in <dir> that the log does not commit, as "uncommitted <path>" lines on stderr`)
 	allowMissing := cmd.Bool("allow-missing", "SINK_ALLOW_MISSING", false, "do not fail when a committed file is missing")
+	after := cmd.Int64("after-batch", "", -1, "print only the files committed by batches after this one (-1: every file)")
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -57,7 +67,13 @@ func runSinkDump(args []string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
 	}
-	log, err := readSinkLog(filepath.Join(dir, "_spark_metadata"))
+	if *after < -1 {
+		return usagef("--after-batch %d: must be -1 or a batch id", *after)
+	}
+	if *after >= 0 && *uncommitted {
+		return usagef("--uncommitted needs every committed file: not with --after-batch")
+	}
+	log, err := readSinkLogAfter(filepath.Join(dir, "_spark_metadata"), *after)
 	if err != nil {
 		return err
 	}
@@ -96,7 +112,11 @@ func runSinkDump(args []string) error {
 			fmt.Fprintln(os.Stderr, "uncommitted", p)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "files=%d rows=%d last_batch=%d\n", len(log.files), rows, log.lastBatch)
+	summary := fmt.Sprintf("files=%d rows=%d last_batch=%d", len(log.files), rows, log.lastBatch)
+	if *after >= 0 {
+		summary += fmt.Sprintf(" after_batch=%d", *after)
+	}
+	fmt.Fprintln(os.Stderr, summary)
 	if len(missing) > 0 && !*allowMissing {
 		return fmt.Errorf("%d committed file(s) missing, first %s", len(missing), missing[0])
 	}
@@ -132,6 +152,62 @@ func readSinkLog(metaDir string) (*sinkLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read sink metadata log: %w", err)
 	}
+	return buildSinkLog(files)
+}
+
+// readSinkLogAfter is readSinkLog less the files the log committed as of
+// batch after (nothing less when after < 0). When that earlier state cannot
+// be rebuilt in full, warnings say so and the files it does not account for
+// stay in: the result may hold more than the files of later batches, never
+// fewer.
+func readSinkLogAfter(metaDir string, after int64) (*sinkLog, error) {
+	files, err := listLogFiles(metaDir)
+	if err != nil {
+		return nil, fmt.Errorf("read sink metadata log: %w", err)
+	}
+	log, err := buildSinkLog(files)
+	if err != nil || after < 0 {
+		return log, err
+	}
+	if log.lastBatch < after {
+		log.warnings = append(log.warnings, fmt.Sprintf("the log ends at batch %d, before --after-batch %d (was it replaced?): printing every committed file", log.lastBatch, after))
+		return log, nil
+	}
+	upTo := 0
+	for upTo < len(files) && files[upTo].batch <= after {
+		upTo++
+	}
+	if upTo == 0 {
+		log.warnings = append(log.warnings, fmt.Sprintf("no log file up to batch %d remains: printing every committed file", after))
+		return log, nil
+	}
+	before, err := buildSinkLog(files[:upTo])
+	if err != nil {
+		return nil, fmt.Errorf("the log as of batch %d: %w", after, err)
+	}
+	for _, w := range before.warnings {
+		log.warnings = append(log.warnings, fmt.Sprintf("the log as of batch %d: %s (files it lost are printed too)", after, w))
+	}
+	if last := files[upTo-1].batch; last != after {
+		log.warnings = append(log.warnings, fmt.Sprintf("the log file of batch %d is gone: files of batches %d..%d are printed too", after, last+1, after))
+	}
+	old := map[string]bool{}
+	for _, f := range before.files {
+		old[f.path] = true
+	}
+	kept := log.files[:0]
+	for _, f := range log.files {
+		if !old[f.path] {
+			kept = append(kept, f)
+		}
+	}
+	log.files = kept
+	return log, nil
+}
+
+// buildSinkLog computes the committed file set from the batch files of a
+// log, sorted by batch id.
+func buildSinkLog(files []logFile) (*sinkLog, error) {
 	log := &sinkLog{lastBatch: -1, compactBatch: -1}
 	if len(files) == 0 {
 		return log, nil

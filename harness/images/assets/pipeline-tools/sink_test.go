@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -201,6 +202,123 @@ func summarize(files []committedFile) []string {
 	var out []string
 	for _, f := range files {
 		out = append(out, f.path+"@"+strconv.FormatInt(f.batch, 10))
+	}
+	return out
+}
+
+// sparkLog writes a file sink log as Spark does with compactInterval 10:
+// batch b adds "p<b>.json", and batches 9, 19, ... are compact files that
+// list every file added so far. Batches below drop have been cleaned up.
+func sparkLog(t *testing.T, meta string, last, drop int64) {
+	t.Helper()
+	var all string
+	for b := int64(0); b <= last; b++ {
+		line := logLine("p"+strconv.FormatInt(b, 10)+".json", "add")
+		all += line
+		if b < drop {
+			continue
+		}
+		if (b+1)%10 == 0 {
+			writeFile(t, meta, strconv.FormatInt(b, 10)+".compact", "v1\n"+all)
+		} else {
+			writeFile(t, meta, strconv.FormatInt(b, 10), "v1\n"+line)
+		}
+	}
+}
+
+func TestSinkLogAfterBatch(t *testing.T) {
+	meta := filepath.Join(t.TempDir(), "_spark_metadata")
+	sparkLog(t, meta, 22, 0)
+	cases := []struct {
+		after int64
+		want  []string
+	}{
+		// 9.compact and 19.compact list everything before them, yet only
+		// the files of batches after N come back, labelled by their batch
+		// (p9 only ever was in compact files: the latest one labels it).
+		{7, []string{"p8@8", "p9@19", "p10@10", "p11@11", "p12@12", "p13@13", "p14@14", "p15@15", "p16@16", "p17@17", "p18@18", "p19@19", "p20@20", "p21@21", "p22@22"}},
+		{9, []string{"p10@10", "p11@11", "p12@12", "p13@13", "p14@14", "p15@15", "p16@16", "p17@17", "p18@18", "p19@19", "p20@20", "p21@21", "p22@22"}},
+		{18, []string{"p19@19", "p20@20", "p21@21", "p22@22"}},
+		{19, []string{"p20@20", "p21@21", "p22@22"}},
+		{22, nil},
+	}
+	for _, c := range cases {
+		log, err := readSinkLogAfter(meta, c.after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := shortNames(log.files); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("after %d: files = %v, want %v", c.after, got, c.want)
+		}
+		if len(log.warnings) != 0 {
+			t.Errorf("after %d: warnings %v", c.after, log.warnings)
+		}
+	}
+	every, err := readSinkLogAfter(meta, -1)
+	if err != nil || len(every.files) != 23 {
+		t.Fatalf("after -1: %d files, %v", len(every.files), err)
+	}
+}
+
+func TestSinkLogAfterBatchThatCannotBeRebuilt(t *testing.T) {
+	// Batches before 19 were cleaned up: the state as of batch 12 is gone,
+	// so every file 19.compact lists is printed (a superset), with a warning.
+	meta := filepath.Join(t.TempDir(), "_spark_metadata")
+	sparkLog(t, meta, 21, 19)
+	log, err := readSinkLogAfter(meta, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log.files) != 22 || len(log.warnings) == 0 || !strings.Contains(log.warnings[0], "no log file up to batch 12") {
+		t.Fatalf("files=%d warnings=%v", len(log.files), log.warnings)
+	}
+	// A log that ends before N was replaced: everything, with a warning.
+	log, err = readSinkLogAfter(meta, 40)
+	if err != nil || len(log.files) != 22 || !strings.Contains(strings.Join(log.warnings, " "), "before --after-batch 40") {
+		t.Fatalf("files=%d warnings=%v err=%v", len(log.files), log.warnings, err)
+	}
+}
+
+func TestSinkLogAfterBatchWhoseFileIsGone(t *testing.T) {
+	meta := filepath.Join(t.TempDir(), "_spark_metadata")
+	sparkLog(t, meta, 6, 0)
+	if err := os.Remove(filepath.Join(meta, "4")); err != nil {
+		t.Fatal(err)
+	}
+	log, err := readSinkLogAfter(meta, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state as of batch 3 is the best known: batch 5 and 6, never fewer.
+	if got := shortNames(log.files); !reflect.DeepEqual(got, []string{"p5@5", "p6@6"}) {
+		t.Fatalf("files = %v", got)
+	}
+	if !strings.Contains(strings.Join(log.warnings, " "), "batch 4 is gone") {
+		t.Fatalf("warnings = %v", log.warnings)
+	}
+}
+
+func TestSinkInfo(t *testing.T) {
+	dir := t.TempDir()
+	info, err := readSinkInfo(filepath.Join(dir, "_spark_metadata"))
+	if err != nil || info != (sinkInfo{-1, -1, -1}) {
+		t.Fatalf("missing log: %+v %v", info, err)
+	}
+	meta := filepath.Join(dir, "_spark_metadata")
+	sparkLog(t, meta, 21, 9)
+	writeFile(t, meta, ".22.5f1e.tmp", "v1\n")
+	info, err = readSinkInfo(meta)
+	if err != nil || info != (sinkInfo{LastBatch: 21, CompactBatch: 19, FirstBatch: 9}) {
+		t.Fatalf("info = %+v %v", info, err)
+	}
+}
+
+// shortNames renders committed files as "<name without .json>@batch".
+func shortNames(files []committedFile) []string {
+	var out []string
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f.path), ".json")
+		out = append(out, name+"@"+strconv.FormatInt(f.batch, 10))
 	}
 	return out
 }

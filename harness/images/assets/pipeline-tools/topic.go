@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -17,12 +18,17 @@ import (
 )
 
 const topicDumpDesc = `
-Prints every record of a topic from the earliest offset up to the end offsets
-read at start, one line per record, partitions interleaved but each in offset
-order:
+Prints the records of a topic at offsets [from, to) of every partition, one
+line per record, partitions interleaved but each in offset order:
   <partition> <offset> <producer> <run> <seq>
 run is "-" when the event has none. A value that is not event JSON prints
   <partition> <offset> ! <base64 of value>
+from is the partition's --start-offsets entry, or its earliest offset; to is
+its --end-offsets entry, or its end offset read at start (both lists are
+"<partition>:<offset>,..."; topic-offsets prints the current ones). A start
+below the earliest offset (records deleted by retention) or an end past the
+end offset is clamped, with a warning on stderr, and so is a partition the
+topic does not have.
 Transaction markers are skipped (records of aborted transactions are
 printed: the read is read_uncommitted, like the Spark job's default). Brokers
 that cannot be reached at start are retried for 30 s. Ends with
@@ -34,6 +40,8 @@ func runTopicDump(args []string) error {
 	brokers := cmd.String("brokers", "KAFKA_BROKERS", "kafka:9092", "Kafka bootstrap brokers, comma separated")
 	topic := cmd.String("topic", "KAFKA_TOPIC", "events", "topic to dump")
 	timeout := cmd.Duration("timeout", "DUMP_TIMEOUT", 2*time.Minute, "give up when the dump takes longer")
+	startFlag := cmd.String("start-offsets", "", "", `first offset per partition, "<partition>:<offset>,..." (default: the earliest)`)
+	endFlag := cmd.String("end-offsets", "", "", `end offset (exclusive) per partition, "<partition>:<offset>,..." (default: the end offset at start)`)
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -44,6 +52,14 @@ func runTopicDump(args []string) error {
 	if len(seeds) == 0 {
 		return usagef("--brokers is empty")
 	}
+	from, err := parseOffsetList("--start-offsets", *startFlag)
+	if err != nil {
+		return err
+	}
+	to, err := parseOffsetList("--end-offsets", *endFlag)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
@@ -52,10 +68,14 @@ func runTopicDump(args []string) error {
 		return err
 	}
 	partitions := len(ends)
+	ranges, warnings := dumpRanges(starts, ends, from, to)
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	want := map[int32]kgo.Offset{}
-	for p, end := range ends {
-		if end > starts[p] {
-			want[p] = kgo.NewOffset().At(starts[p])
+	for p, r := range ranges {
+		if r.to > r.from {
+			want[p] = kgo.NewOffset().At(r.from)
 		}
 	}
 	out := bufio.NewWriterSize(os.Stdout, 1<<20)
@@ -97,12 +117,17 @@ func runTopicDump(args []string) error {
 			}
 		}
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			end, ok := ends[fp.Partition]
-			if _, active := want[fp.Partition]; !ok || !active {
+			if _, active := want[fp.Partition]; !active {
 				return
 			}
+			end := ranges[fp.Partition].to
+			done := func() {
+				delete(want, fp.Partition)
+				cl.PauseFetchPartitions(map[string][]int32{*topic: {fp.Partition}})
+			}
 			for _, r := range fp.Records {
-				if r.Offset >= end {
+				if r.Offset >= end { // end-1 held no record the client returns
+					done()
 					break
 				}
 				if !r.Attrs.IsControl() {
@@ -111,8 +136,7 @@ func runTopicDump(args []string) error {
 					_, _ = out.Write(line)
 				}
 				if r.Offset >= end-1 {
-					delete(want, fp.Partition)
-					cl.PauseFetchPartitions(map[string][]int32{*topic: {fp.Partition}})
+					done()
 					break
 				}
 			}
@@ -142,6 +166,73 @@ func appendRecordLine(b []byte, r *kgo.Record) []byte {
 		b = base64.StdEncoding.AppendEncode(b, r.Value)
 	}
 	return append(b, '\n')
+}
+
+// offsetRange is the offsets [from, to) of one partition.
+type offsetRange struct{ from, to int64 }
+
+// dumpRanges returns the range to dump per partition of the topic: the
+// requested from/to offsets clamped to the earliest (starts) and end (ends)
+// offsets, a partition absent from from or to taking the topic's own bound.
+// The warnings say what was clamped.
+func dumpRanges(starts, ends, from, to map[int32]int64) (map[int32]offsetRange, []string) {
+	ranges := map[int32]offsetRange{}
+	var warnings []string
+	for _, p := range sortedKeys(ends) {
+		r := offsetRange{from: starts[p], to: ends[p]}
+		if f, ok := from[p]; ok {
+			if f < r.from {
+				warnings = append(warnings, fmt.Sprintf("partition %d: offsets [%d, %d) were deleted before they could be read (earliest offset %d)", p, f, r.from, r.from))
+			} else {
+				r.from = f
+			}
+		}
+		if t, ok := to[p]; ok {
+			if t > r.to {
+				warnings = append(warnings, fmt.Sprintf("partition %d: end offset %d is past the partition's end %d", p, t, r.to))
+			} else {
+				r.to = t
+			}
+		}
+		ranges[p] = r
+	}
+	for _, m := range []map[int32]int64{from, to} {
+		for _, p := range sortedKeys(m) {
+			if _, ok := ends[p]; !ok {
+				warnings = append(warnings, fmt.Sprintf("partition %d is not in the topic", p))
+			}
+		}
+	}
+	return ranges, warnings
+}
+
+// parseOffsetList parses "<partition>:<offset>,..." (flag names the flag in
+// errors); an empty string is an empty map.
+func parseOffsetList(flag, s string) (map[int32]int64, error) {
+	out := map[int32]int64{}
+	for _, item := range splitList(s) {
+		ps, offs, ok := strings.Cut(item, ":")
+		p, perr := strconv.ParseInt(strings.TrimSpace(ps), 10, 32)
+		o, oerr := strconv.ParseInt(strings.TrimSpace(offs), 10, 64)
+		if !ok || perr != nil || oerr != nil || p < 0 || o < 0 {
+			return nil, usagef("%s: %q is not <partition>:<offset>", flag, item)
+		}
+		if _, dup := out[int32(p)]; dup {
+			return nil, usagef("%s: partition %d given twice", flag, p)
+		}
+		out[int32(p)] = o
+	}
+	return out, nil
+}
+
+// sortedKeys lists the partitions of m in order.
+func sortedKeys(m map[int32]int64) []int32 {
+	out := make([]int32, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // topicBounds returns the start and end offset of every partition of topic.

@@ -1,0 +1,36 @@
+"""chaostoolkit probes: the pipeline's steady state, and the verdict of a mechanism run.
+
+``pipeline_whole`` is the steady-state hypothesis: chaostoolkit compares it with its
+tolerance (``true``) before and after the method. ``mechanism_outcome`` is the method's
+verdict; chaostoolkit evaluates tolerances in the hypothesis only, so the harness
+(harness.experiments.verdict) applies this one, ``OUTCOME_TOLERANCE``: the outcome's
+verdict is "passed".
+"""
+
+# No "from __future__ import annotations": chaostoolkit's discovery and the
+# experiment validator read these annotations as types.
+from typing import Any
+
+from harness.chaostoolkit import runs
+from harness.invariants import broken_invariants
+from harness.kube import api_client
+from harness.observe.prometheus import prometheus
+from harness.settings import LabSettings
+
+__all__ = ["mechanism_outcome", "pipeline_whole"]
+
+OUTCOME_TOLERANCE: dict[str, Any] = {"type": "regex", "target": "verdict", "pattern": "^passed$"}
+"""mechanism_outcome's tolerance, in chaostoolkit's words: its "verdict" field is "passed"."""
+
+
+def pipeline_whole() -> bool:
+    """Whether every invariant holds: nodes Ready and schedulable, app RUNNING, data flowing."""
+    settings = LabSettings()
+    with api_client(settings) as api, prometheus(settings) as prom:
+        return not broken_invariants(api, prom)
+
+
+def mechanism_outcome(mechanism: str) -> dict[str, Any]:
+    """Conclude the open run (recovery or the declared failure, checks, reconciliation);
+    the outcome JSON, whose "verdict" is passed, failed or inconclusive."""
+    return runs.conclude(mechanism)

@@ -1,0 +1,184 @@
+"""The pipeline's SparkApplication: the object, its pods, its state and its progress.
+
+One home for the resource (kopf's ``Resource`` idea): every mechanism reads the
+application, its driver and executors, and "the first progress of a driver started
+after t" through this module, never through helpers of another mechanism.
+
+Progress is read from Prometheus: the job's query listener exports
+``spark_stream_driver_start_timestamp_seconds`` (when this driver's JVM started),
+``spark_stream_first_progress_timestamp_seconds`` and ``..._last_progress_...`` (epoch
+seconds of its first and latest completed micro-batch) and ``spark_stream_first_batch_id``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+
+from harness.cluster.timing import parse_duration
+from harness.deploy.manifests import load_documents
+from harness.observe.prometheus import Prometheus
+from harness.observe.wait import wait_until
+
+__all__ = ["APP", "NAMESPACE", "AppState", "SparkApplication"]
+
+APP = "events-stream"
+NAMESPACE = "spark-pipeline"
+GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
+MANIFEST = "05-spark-application.yaml"
+RECREATE_TIMEOUT = 300.0
+"""Delete, then submit + driver JVM + executors + first batch on two cores, with margin."""
+
+
+@dataclass(frozen=True)
+class AppState:
+    """The operator's view: applicationState.state and executionAttempts."""
+
+    state: str
+    attempts: int
+
+    def __str__(self) -> str:
+        return f"{self.state} (attempts {self.attempts})"
+
+
+def _live(pod: client.V1Pod) -> bool:
+    return pod.status.phase == "Running" and not pod.metadata.deletion_timestamp
+
+
+def _ready(pod: client.V1Pod) -> bool:
+    statuses = pod.status.container_statuses or []
+    return bool(statuses) and all(s.ready for s in statuses)
+
+
+@dataclass
+class SparkApplication:
+    """The streaming job as 05 declares it, bound to a cluster and its Prometheus."""
+
+    api: client.ApiClient
+    prom: Prometheus
+    image_values: dict[str, str]
+    """@role_image@ values, to render 05 when the application is recreated."""
+    name: str = APP
+    namespace: str = NAMESPACE
+
+    @property
+    def _custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api)
+
+    def get(self) -> dict[str, Any]:
+        """The live SparkApplication object."""
+        obj: dict[str, Any] = self._custom.get_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, PLURAL, self.name
+        )
+        return obj
+
+    def state(self) -> AppState:
+        """Its state and execution attempts now."""
+        status = self.get().get("status", {})
+        return AppState(
+            status.get("applicationState", {}).get("state", "NEW"),
+            int(status.get("executionAttempts", 0)),
+        )
+
+    def pods(self, role: str, ready: bool = False) -> list[client.V1Pod]:
+        """Its Running pods of a spark-role (driver, executor), not being deleted."""
+        pods = (
+            client.CoreV1Api(self.api)
+            .list_namespaced_pod(
+                self.namespace,
+                label_selector=f"spark-role={role},harness.local/spark-app={self.name}",
+            )
+            .items
+        )
+        return [p for p in pods if _live(p) and (_ready(p) or not ready)]
+
+    def driver(self) -> client.V1Pod | None:
+        """The running driver pod, if there is one."""
+        drivers = self.pods("driver")
+        return drivers[0] if drivers else None
+
+    def manifest(self) -> dict[str, Any]:
+        """The SparkApplication as 05 declares it, rendered with this cluster's images."""
+        return next(
+            d
+            for d in load_documents(MANIFEST, self.image_values)
+            if d["kind"] == "SparkApplication" and d["metadata"]["name"] == self.name
+        )
+
+    def spark_conf(self, key: str, default: str) -> str:
+        """One sparkConf value of the live application."""
+        return str(self.get()["spec"].get("sparkConf", {}).get(key, default))
+
+    def trigger_seconds(self) -> float:
+        """The query's trigger interval, from the live pipeline-config ConfigMap."""
+        config = client.CoreV1Api(self.api).read_namespaced_config_map(
+            "pipeline-config", self.namespace
+        )
+        text = (config.data or {}).get("TRIGGER_INTERVAL", "5 seconds")
+        number, _, unit = text.partition(" ")
+        return parse_duration(f"{number}{'m' if unit.startswith('min') else 's'}")
+
+    def recreate(self, patch: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Submit the application anew as 05 declares it (optionally patched), wait for data.
+
+        A spec change to a running application makes the operator invalidate and re-run
+        it, so switching a mechanism off, or back on, means a fresh application either way.
+        """
+        manifest = self.manifest()
+        if patch is not None:
+            patch(manifest)
+        try:
+            self._custom.delete_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, PLURAL, self.name
+            )
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+
+        def gone() -> tuple[bool | None, str]:
+            try:
+                self.get()
+            except client.ApiException as exc:
+                if exc.status == 404:
+                    return True, "deleted"
+                raise
+            return None, "still there"
+
+        wait_until(f"SparkApplication {self.name} deleted", gone, 120.0, 1.0)
+        created = time.time()
+        self._custom.create_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, PLURAL, manifest
+        )
+        wait_until(
+            f"streaming progress from the recreated {self.name}",
+            lambda: (
+                (first if (first := self.first_progress_after(created)) else None),
+                f"application {self.state()}",
+            ),
+            RECREATE_TIMEOUT,
+            3.0,
+        )
+
+    def first_progress_after(self, epoch: float) -> float:
+        """Epoch of the first progress of a driver started after ``epoch``; 0 if none yet."""
+        first = self.prom.scalar(
+            "max(spark_stream_first_progress_timestamp_seconds"
+            f" and spark_stream_driver_start_timestamp_seconds > {epoch:.3f})"
+        )
+        return first if first > epoch else 0.0
+
+    def first_batch_after(self, epoch: float) -> float | None:
+        """The first batch id of a driver started after ``epoch``; None if none reported."""
+        rows = self.prom.query(
+            "max(spark_stream_first_batch_id"
+            f" and spark_stream_driver_start_timestamp_seconds > {epoch:.3f})"
+        )
+        return rows[0][1] if rows else None
+
+    def last_progress(self) -> float:
+        """Epoch of the latest completed micro-batch Prometheus has seen; 0 if none."""
+        return self.prom.scalar('max(spark_stream_last_progress_timestamp_seconds{query="events"})')
