@@ -12,6 +12,7 @@ seconds of its first and latest completed micro-batch) and ``spark_stream_first_
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +25,13 @@ from harness.deploy.manifests import load_documents
 from harness.observe.prometheus import Prometheus
 from harness.observe.wait import wait_until
 
-__all__ = ["APP", "NAMESPACE", "AppState", "SparkApplication"]
+__all__ = ["APP", "CONTROL", "NAMESPACE", "AppState", "SparkApplication", "control_twin"]
 
 APP = "events-stream"
+QUERY = "events"
+"""The streaming query's name (stream.py QUERY_NAME), the ``query`` label of its metrics."""
+CONTROL = "events-control"
+CONTROL_QUERY = "control"
 NAMESPACE = "spark-pipeline"
 GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
 MANIFEST = "05-spark-application.yaml"
@@ -64,6 +69,8 @@ class SparkApplication:
     """@role_image@ values, to render 05 when the application is recreated."""
     name: str = APP
     namespace: str = NAMESPACE
+    query: str = QUERY
+    """The query label its listener's metrics carry."""
 
     @property
     def _custom(self) -> client.CustomObjectsApi:
@@ -102,12 +109,14 @@ class SparkApplication:
         return drivers[0] if drivers else None
 
     def manifest(self) -> dict[str, Any]:
-        """The SparkApplication as 05 declares it, rendered with this cluster's images."""
-        return next(
+        """The SparkApplication as 05 declares it, rendered with this cluster's images
+        (for the negative controls' twin, 05's application made into the twin)."""
+        doc = next(
             d
             for d in load_documents(MANIFEST, self.image_values)
-            if d["kind"] == "SparkApplication" and d["metadata"]["name"] == self.name
+            if d["kind"] == "SparkApplication" and d["metadata"]["name"] == APP
         )
+        return doc if self.name == APP else control_twin(doc, self.name, self.query)
 
     def spark_conf(self, key: str, default: str) -> str:
         """One sparkConf value of the live application."""
@@ -163,22 +172,112 @@ class SparkApplication:
             3.0,
         )
 
+    def delete(self) -> None:
+        """Delete the application and wait until it and its pods are gone."""
+        try:
+            self._custom.delete_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, PLURAL, self.name
+            )
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+
+        def gone() -> tuple[bool | None, str]:
+            left = self.leftovers()
+            return (True if not left else None), "; ".join(left)
+
+        wait_until(f"SparkApplication {self.name} and its pods gone", gone, 120.0, 1.0)
+
+    def leftovers(self) -> list[str]:
+        """What of this application still exists (for a twin that must not outlive its run)."""
+        left: list[str] = []
+        try:
+            self.get()
+            left.append(f"SparkApplication {self.namespace}/{self.name} exists")
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+        pods = (
+            client.CoreV1Api(self.api)
+            .list_namespaced_pod(
+                self.namespace, label_selector=f"harness.local/spark-app={self.name}"
+            )
+            .items
+        )
+        left += [f"pod {self.namespace}/{p.metadata.name} of {self.name} exists" for p in pods]
+        return left
+
+    def _metric(self, name: str) -> str:
+        return f'{name}{{query="{self.query}"}}'
+
     def first_progress_after(self, epoch: float) -> float:
         """Epoch of the first progress of a driver started after ``epoch``; 0 if none yet."""
         first = self.prom.scalar(
-            "max(spark_stream_first_progress_timestamp_seconds"
-            f" and spark_stream_driver_start_timestamp_seconds > {epoch:.3f})"
+            f"max({self._metric('spark_stream_first_progress_timestamp_seconds')}"
+            f" and {self._metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
         )
         return first if first > epoch else 0.0
 
     def first_batch_after(self, epoch: float) -> float | None:
         """The first batch id of a driver started after ``epoch``; None if none reported."""
         rows = self.prom.query(
-            "max(spark_stream_first_batch_id"
-            f" and spark_stream_driver_start_timestamp_seconds > {epoch:.3f})"
+            f"max({self._metric('spark_stream_first_batch_id')}"
+            f" and {self._metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
         )
         return rows[0][1] if rows else None
 
+    def last_batch(self) -> float:
+        """The latest batch id Prometheus has seen; -1 if none."""
+        rows = self.prom.query(f"max({self._metric('spark_stream_last_batch_id')})")
+        return rows[0][1] if rows else -1.0
+
     def last_progress(self) -> float:
         """Epoch of the latest completed micro-batch Prometheus has seen; 0 if none."""
-        return self.prom.scalar('max(spark_stream_last_progress_timestamp_seconds{query="events"})')
+        return self.prom.scalar(
+            f"max({self._metric('spark_stream_last_progress_timestamp_seconds')})"
+        )
+
+
+def control_twin(doc: dict[str, Any], name: str = CONTROL, query: str = CONTROL_QUERY) -> Any:
+    """05's application as the negative controls' twin, beside the one under test.
+
+    A control switches its mechanism off on the twin, so the application under test is
+    never recreated for a control (twice per control before: about 75 s each). The twin
+    has its own name, labels (harness.local/spark-app) and query name (the ``query``
+    label of its metrics, so nothing that reads the main job's metrics sees it), its
+    checkpoint and its sink on emptyDirs (nothing it writes outlives it, and the real
+    sink and checkpoint stay the main job's), priority ``pipeline-low`` (it never preempts
+    the pipeline), and its driver on another node than the main driver's (a node fault
+    aimed at the twin's driver leaves the main driver alone). 07 and 08 carry its
+    NetworkPolicy (spark-control-internal) and its PodMonitor (spark-control).
+    """
+    twin = copy.deepcopy(doc)
+    twin["metadata"]["name"] = name
+    twin["metadata"]["labels"]["app.kubernetes.io/name"] = name
+    twin["spec"]["sparkConf"]["spark.kubernetes.executor.podNamePrefix"] = name
+    for role in ("driver", "executor"):
+        part = twin["spec"][role]
+        part["labels"]["app.kubernetes.io/name"] = name
+        part["labels"]["harness.local/spark-app"] = name
+        pod = part["template"]["spec"]
+        pod["priorityClassName"] = "pipeline-low"
+        for volume in pod["volumes"]:
+            if "persistentVolumeClaim" in volume:
+                del volume["persistentVolumeClaim"]
+                volume["emptyDir"] = {}
+    driver = twin["spec"]["driver"]["template"]["spec"]
+    container = driver["containers"][0]
+    container["env"] = [*container.get("env", []), {"name": "QUERY_NAME", "value": query}]
+    driver["affinity"] = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {
+                        "matchLabels": {"spark-role": "driver", "harness.local/spark-app": APP}
+                    },
+                    "topologyKey": "kubernetes.io/hostname",
+                }
+            ]
+        }
+    }
+    return twin

@@ -7,10 +7,11 @@ Verification: the new driver's first batch (``spark_stream_first_batch_id``, fro
 query listener via Prometheus) is the last committed batch + 1, not 0; the sink holds
 every event of the window exactly once. MTTR is fault → the new driver's first progress.
 
-Negative control: the checkpoint on an emptyDir (and, so the real sink stays whole, a
-separate sink directory), same fault (the checkpoint is inside the driver then, so the
-strike does not wait for a batch in flight). Declared failure: the new driver reports
-first batch 0 although the checkpoint it replaced had committed batches.
+Negative control: the job's twin (an application beside the job,
+harness.spark_application.control_twin), whose checkpoint and sink are on emptyDirs,
+same fault (the checkpoint is inside the driver then, so the strike does not wait for a
+batch in flight). Declared failure: the new driver reports first batch 0 although the
+checkpoint it replaced had committed batches.
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ class CheckpointRecovery(MechanismTemplate):
     id = "checkpoint_recovery"
     expected_failure = "the new driver starts at batch 0 after batches had been committed"
 
+    control_on_twin = True
+
     def switch_off(self) -> None:
-        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
-        self.app.recreate(_ephemeral_checkpoint)
+        self.start_twin()  # the twin's checkpoint is on an emptyDir: that is the switch
 
     def bound(self) -> Bound:
         trigger = self.app.trigger_seconds()
@@ -73,7 +75,7 @@ class CheckpointRecovery(MechanismTemplate):
         if driver is None:
             raise FaultNotLanded("no running driver to kill")
         if self.negative_control:  # the checkpoint is inside the driver: strike at once
-            last = self.ctx.prom.scalar('max(spark_stream_last_batch_id{query="events"})')
+            last = self.app.last_batch()
             if last < 1:
                 raise FaultNotLanded(f"no committed batch to lose yet (last batch {last})")
             self.checkpoint = {"last_offset_batch": int(last), "last_commit_batch": int(last)}
@@ -125,15 +127,3 @@ def _in_flight(run: CheckpointRecovery) -> Any:
         return (info if open_batch else None), seen
 
     return probe
-
-
-def _ephemeral_checkpoint(manifest: dict[str, Any]) -> None:
-    """The mechanism switched off: checkpoint on an emptyDir, sink in its own directory."""
-    pod = manifest["spec"]["driver"]["template"]["spec"]
-    pod["volumes"].append({"name": "ephemeral-checkpoint", "emptyDir": {}})
-    container = pod["containers"][0]
-    container["volumeMounts"].append({"name": "ephemeral-checkpoint", "mountPath": "/ephemeral"})
-    container["env"] = [
-        {"name": "CHECKPOINT_PATH", "value": "/ephemeral/events"},
-        {"name": "SINK_PATH", "value": "/data/sink/_negative_control"},
-    ]

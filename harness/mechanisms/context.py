@@ -16,7 +16,7 @@ from harness.observe.prometheus import Prometheus, PrometheusSettings, prometheu
 from harness.observe.timeline import Timeline
 from harness.observe.wait import wait_until
 from harness.settings import PROJECT_ROOT
-from harness.spark_application import SparkApplication
+from harness.spark_application import CONTROL, CONTROL_QUERY, SparkApplication
 
 __all__ = ["MechanismContext"]
 
@@ -68,6 +68,18 @@ class MechanismContext:
     def prom_settings(self) -> PrometheusSettings:
         """The live Prometheus' scrape and evaluation intervals (08's Prometheus object)."""
         return prometheus_settings(self.api)
+
+    @property
+    def control_app(self) -> SparkApplication:
+        """The negative controls' twin of the job (harness.spark_application.control_twin)."""
+        return SparkApplication(
+            self.api,
+            self.prom,
+            self.image_values,
+            name=CONTROL,
+            namespace=self.namespace,
+            query=CONTROL_QUERY,
+        )
 
     @property
     def tools_image(self) -> str:

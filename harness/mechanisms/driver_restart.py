@@ -8,7 +8,8 @@ SparkApplication shows executionAttempts +1, a new driver pod (new UID) runs, an
 operator's submit count rises (``spark_application_submit_count``). MTTR is fault →
 that first progress.
 Integrity: the window's events, exactly once.
-Negative control: ``restartPolicy.type: Never``, same fault. Declared failure: the
+Negative control: ``restartPolicy.type: Never`` on the job's twin (an application
+beside the job, harness.spark_application.control_twin), same fault. Declared failure: the
 application reaches FAILED, no driver pod runs, and Prometheus (read, not down) shows
 no progress from a driver started after the fault. FAILED is terminal under Never, so
 the control ends as soon as it is seen.
@@ -37,9 +38,10 @@ class DriverRestart(MechanismTemplate):
         " from a driver started after the fault"
     )
 
+    control_on_twin = True
+
     def switch_off(self) -> None:
-        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
-        self.app.recreate(_never)
+        self.start_twin(_never)
 
     def bound(self) -> Bound:
         return Bound(restart_terms(self.ctx))

@@ -7,7 +7,8 @@ RUNNING, and the query makes progress after the replacement (Prometheus). MTTR i
 fault → executor count restored.
 Integrity: the window's events, exactly once (task retry re-runs the lost tasks).
 
-Negative control: ``spark.executor.maxNumFailures=1`` and the executor JVMs killed
+Negative control: ``spark.executor.maxNumFailures=1`` on the job's twin (an application
+beside the job, harness.spark_application.control_twin) and its executor JVMs killed
 (SIGKILL through exec, harness.chaos.pods.kill_process, which proves the processes are
 gone). Not the same fault as the mechanism's, and why: Spark does not count an executor
 whose pod was deleted as a failure (found by running it: with two pod deletions the
@@ -45,9 +46,10 @@ class ExecutorReplacement(MechanismTemplate):
     )
     poll = 1.0
 
+    control_on_twin = True
+
     def switch_off(self) -> None:
-        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
-        self.app.recreate(_max_failures_one)
+        self.start_twin(_max_failures_one)
 
     def steady_state(self) -> Seen[bool]:
         self.want = int(self.app.get()["spec"]["executor"].get("instances", 1))

@@ -19,8 +19,10 @@ evicted from the stopped node, nothing else (harness.chaos.nodes.fence_evicted_p
 Integrity: the window's events, exactly once, after the node is back (so every pod that
 was evicted with it, the reader included, can run again).
 
-Negative control: the driver's pod template tolerates ``unreachable`` and ``not-ready``
-for ever (no tolerationSeconds), same fault. Declared failure: once the toleration the
+Negative control: on the job's twin (an application beside the job, its driver on the
+other worker than the job's: harness.spark_application.control_twin), the driver's pod
+template tolerates ``unreachable`` and ``not-ready`` for ever (no tolerationSeconds),
+same fault: the twin driver's node is stopped. Declared failure: once the toleration the
 mechanism relies on has run out (NotReady + toleration + EVICTION_MARGIN), the driver
 pod is still bound to the dead node under its UID, never evicted, and no new driver has
 made progress. The control ends right then instead of waiting out the whole bound.
@@ -68,9 +70,10 @@ class NodeFailureReschedule(MechanismTemplate):
         " node under its UID (never evicted) and no new driver made progress"
     )
 
+    control_on_twin = True
+
     def switch_off(self) -> None:
-        self.ctx.rollbacks.register("recreate the SparkApplication from 05", self.app.recreate)
-        self.app.recreate(_forever)
+        self.start_twin(_forever)
 
     def bound(self) -> Bound:
         self.timing = NodeFailureTiming.from_kind_config(self.ctx.kind_config)

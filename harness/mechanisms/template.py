@@ -61,6 +61,9 @@ class MechanismTemplate:
     """How long past the bound the runner waits before it calls the recovery missed."""
     steady_timeout: ClassVar[float] = 60.0
     """How long the steady state may take to hold before the run is inconclusive."""
+    control_on_twin: ClassVar[bool] = False
+    """The control switches the mechanism off on the job's twin (start_twin), not on the
+    job under test: the job is never recreated for a control."""
 
     def __init__(self, ctx: MechanismContext, negative_control: bool) -> None:
         self.ctx = ctx
@@ -77,8 +80,19 @@ class MechanismTemplate:
 
     @property
     def app(self) -> SparkApplication:
-        """The streaming job."""
+        """The streaming job, or for a control on the twin, the twin."""
+        if self.negative_control and self.control_on_twin:
+            return self.ctx.control_app
         return self.ctx.app
+
+    def start_twin(self, patch: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Start the job's twin with the mechanism switched off by patch; its deletion
+        and its leftover check are registered first."""
+        twin = self.ctx.control_app
+        self.ctx.rollbacks.register(
+            f"delete the control twin {twin.name}", twin.delete, leftover=twin.leftovers
+        )
+        twin.recreate(patch)
 
     def fail(self, message: str) -> None:
         """Record a failed check."""

@@ -34,7 +34,7 @@ CHECKPOINT = os.environ.get("CHECKPOINT_PATH", "/checkpoint/events")
 TRIGGER = os.environ.get("TRIGGER_INTERVAL", "5 seconds")
 MAX_OFFSETS = os.environ.get("MAX_OFFSETS_PER_TRIGGER", "20000")
 METRICS_PORT = int(os.environ.get("STREAM_METRICS_PORT", "9091"))
-QUERY_NAME = "events"
+QUERY_NAME = os.environ.get("QUERY_NAME", "events")
 
 EVENT = StructType(
     [
