@@ -114,18 +114,10 @@ def _experiment_validate(args: argparse.Namespace) -> int:
 def _experiment_new(args: argparse.Namespace) -> int:
     from harness.chaostoolkit.experiment import experiment, filename, render
     from harness.chaostoolkit.loader import SUFFIXES
-    from harness.mechanisms.registry import mechanism
-    from harness.mechanisms.template import implemented
+    from harness.mechanisms.template import implemented_mechanism
     from harness.settings import PROJECT_ROOT
 
-    mechanism(args.id, "harness experiment new")
-    if args.id not in implemented():
-        raise InvalidInput(
-            "harness experiment new",
-            "id",
-            f"an implemented mechanism: {sorted(implemented())}",
-            args.id,
-        )
+    implemented_mechanism(args.id, "harness experiment new")
     suffix = ".yaml" if args.yaml else ".json"
     folder = PROJECT_ROOT / "experiments"
     path = folder / filename(args.id, args.negative_control, suffix)
@@ -218,17 +210,9 @@ def _mechanism_run(args: argparse.Namespace) -> int:
 
     from harness.chaostoolkit import runs
     from harness.chaostoolkit.experiment import RESTORE_TIMEOUT
-    from harness.mechanisms.registry import mechanism
-    from harness.mechanisms.template import implemented
+    from harness.mechanisms.template import implemented_mechanism
 
-    mechanism(args.id, "harness mechanism run")
-    if args.id not in implemented():
-        raise InvalidInput(
-            "harness mechanism run",
-            "id",
-            f"an implemented mechanism: {sorted(implemented())}",
-            args.id,
-        )
+    implemented_mechanism(args.id, "harness mechanism run")
     settings = _settings(args)
     # The same functions the chaostoolkit activities call; begin checks the fault target
     # (harness.safety) before anything, and on an error rolls back what it did.

@@ -140,13 +140,7 @@ class SparkApplication:
         manifest = self.manifest()
         if patch is not None:
             patch(manifest)
-        try:
-            self._custom.delete_namespaced_custom_object(
-                GROUP, VERSION, self.namespace, PLURAL, self.name
-            )
-        except client.ApiException as exc:
-            if exc.status != 404:
-                raise
+        self._delete_object()
 
         def gone() -> tuple[bool | None, str]:
             try:
@@ -174,6 +168,15 @@ class SparkApplication:
 
     def delete(self) -> None:
         """Delete the application and wait until it and its pods are gone."""
+        self._delete_object()
+
+        def gone() -> tuple[bool | None, str]:
+            left = self.leftovers()
+            return (True if not left else None), "; ".join(left)
+
+        wait_until(f"SparkApplication {self.name} and its pods gone", gone, 120.0, 1.0)
+
+    def _delete_object(self) -> None:
         try:
             self._custom.delete_namespaced_custom_object(
                 GROUP, VERSION, self.namespace, PLURAL, self.name
@@ -181,12 +184,6 @@ class SparkApplication:
         except client.ApiException as exc:
             if exc.status != 404:
                 raise
-
-        def gone() -> tuple[bool | None, str]:
-            left = self.leftovers()
-            return (True if not left else None), "; ".join(left)
-
-        wait_until(f"SparkApplication {self.name} and its pods gone", gone, 120.0, 1.0)
 
     def leftovers(self) -> list[str]:
         """What of this application still exists (for a twin that must not outlive its run)."""

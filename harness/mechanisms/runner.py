@@ -26,12 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import Inconclusive, InvalidInput, ObserverUnavailable, WaitTimeout
+from harness.errors import Inconclusive, ObserverUnavailable, WaitTimeout
 from harness.integrity.collect import Window, open_window, reconcile_window
 from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.outcome import Outcome
-from harness.mechanisms.registry import mechanism
-from harness.mechanisms.template import MechanismTemplate, implemented, timed
+from harness.mechanisms.template import (
+    MechanismTemplate,
+    implemented,
+    implemented_mechanism,
+    timed,
+)
 from harness.observe.wait import wait_until
 
 __all__ = [
@@ -76,11 +80,7 @@ class Run:
 
 def begin(mechanism_id: str, ctx: MechanismContext, negative_control: bool) -> Run:
     """Phases 1-4: restore registered, switch off (controls), steady state, bound, window."""
-    mechanism(mechanism_id)
-    known = implemented()
-    if mechanism_id not in known:
-        raise InvalidInput("mechanism", "id", f"an implemented one: {sorted(known)}", mechanism_id)
-    return start(known[mechanism_id], ctx, negative_control)
+    return start(implemented_mechanism(mechanism_id, "mechanism"), ctx, negative_control)
 
 
 def start(template: type[MechanismTemplate], ctx: MechanismContext, negative_control: bool) -> Run:

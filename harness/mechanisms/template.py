@@ -41,7 +41,7 @@ from harness.mechanisms.outcome import Outcome
 from harness.mechanisms.registry import MECHANISMS, mechanism
 from harness.spark_application import SparkApplication
 
-__all__ = ["MechanismTemplate", "Seen", "implemented", "register"]
+__all__ = ["MechanismTemplate", "Seen", "implemented", "implemented_mechanism", "register"]
 
 T = TypeVar("T")
 Seen = tuple[T | None, str]
@@ -168,6 +168,15 @@ def implemented() -> dict[str, type[MechanismTemplate]]:
         if mechanism_id not in _IMPLEMENTED and importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     return {m: _IMPLEMENTED[m] for m in MECHANISMS if m in _IMPLEMENTED}
+
+
+def implemented_mechanism(mechanism_id: str, source: str) -> type[MechanismTemplate]:
+    """The implemented mechanism with this id; InvalidInput naming the known ones otherwise."""
+    mechanism(mechanism_id, source)
+    known = implemented()
+    if mechanism_id not in known:
+        raise InvalidInput(source, "id", f"an implemented mechanism: {sorted(known)}", mechanism_id)
+    return known[mechanism_id]
 
 
 def _name(pod: Any) -> str:
