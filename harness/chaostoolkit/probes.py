@@ -12,6 +12,7 @@ verdict is "passed".
 from typing import Any
 
 from harness.chaostoolkit import runs
+from harness.deploy.pipeline import current_image_values
 from harness.invariants import broken_invariants
 from harness.kube import api_client
 from harness.observe.prometheus import prometheus
@@ -27,7 +28,7 @@ def pipeline_whole() -> bool:
     """Whether every invariant holds: nodes Ready and schedulable, app RUNNING, data flowing."""
     settings = LabSettings()
     with api_client(settings) as api, prometheus(settings) as prom:
-        return not broken_invariants(api, prom)
+        return not broken_invariants(api, prom, image_values=current_image_values(settings))
 
 
 def mechanism_outcome(mechanism: str) -> dict[str, Any]:

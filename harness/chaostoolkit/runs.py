@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.chaos.rollback import RollbackFailed, RollbackResult, Rollbacks
 from harness.deploy.pipeline import current_image_values
-from harness.errors import HarnessError
+from harness.errors import CleanupFailed, HarnessError
 from harness.invariants import wait_whole
 from harness.kube import api_client
 from harness.mechanisms import runner
@@ -148,6 +148,10 @@ def conclude(mechanism_id: str) -> dict[str, Any]:
     return opened.concluded
 
 
+LEFTOVERS_SETTLE = 30.0
+"""Once the invariants hold, a deletion or an uncordon still in flight has had its time."""
+
+
 def restore(mechanism_id: str, settings: LabSettings, timeout: float) -> Restored:
     """Run the open run's rollbacks (if a run is open), close it, wait until whole.
 
@@ -158,7 +162,7 @@ def restore(mechanism_id: str, settings: LabSettings, timeout: float) -> Restore
     if opened is None:
         with api_client(settings) as api, prometheus(settings) as prom:
             begun = time.monotonic()
-            wait_whole(api, prom, timeout)
+            wait_whole(api, prom, timeout, image_values=current_image_values(settings))
         return Restored(mechanism_id, seconds_to_whole=time.monotonic() - begun)
     with opened.resources:  # closes the recorder, the Rollbacks and the clients
         results = opened.ctx.rollbacks.run_all()
@@ -166,7 +170,11 @@ def restore(mechanism_id: str, settings: LabSettings, timeout: float) -> Restore
         if failures:
             raise RollbackFailed(failures)
         begun = time.monotonic()
-        wait_whole(opened.ctx.api, opened.ctx.prom, timeout)
+        ctx = opened.ctx
+        wait_whole(ctx.api, ctx.prom, timeout, image_values=ctx.image_values)
+        left = ctx.rollbacks.leftovers(settle=LEFTOVERS_SETTLE)
+        if left:
+            raise CleanupFailed(f"faults left something behind: {'; '.join(left)}")
     return Restored(mechanism_id, results, True, time.monotonic() - begun)
 
 

@@ -800,7 +800,9 @@ def lab(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(runs, "prometheus", lambda s: _Resource(log, "prometheus"))
     monkeypatch.setattr(runs, "Recorder", lambda api, timeline, ns: _Resource(log, "recorder"))
     monkeypatch.setattr(runs, "current_image_values", lambda s: {"tools_image": "tools"})
-    monkeypatch.setattr(runs, "wait_whole", lambda api, prom, timeout: log.append("whole"))
+    monkeypatch.setattr(
+        runs, "wait_whole", lambda api, prom, timeout, image_values=None: log.append("whole")
+    )
 
     def begin(mechanism_id: str, ctx: Any, negative_control: bool) -> runner.Run:
         log.append(f"begin {mechanism_id}")
