@@ -56,12 +56,14 @@ class WaitTimeout(HarnessError):
         seconds: float,
         probe_errors: int = 0,
         last_error: str = "",
+        probes: int = 0,
     ) -> None:
         self.expected, self.last_seen, self.seconds = expected, last_seen, seconds
-        self.probe_errors, self.last_error = probe_errors, last_error
-        """How often the probe itself failed (an observer that could not be read)."""
+        self.probe_errors, self.last_error, self.probes = probe_errors, last_error, probes
+        """How often the probe itself failed (an observer that could not be read), of how
+        many reads."""
         unread = (
-            f"\n  the probe failed {probe_errors} time(s), last: {last_error}"
+            f"\n  the probe failed {probe_errors} of {probes} time(s), last: {last_error}"
             if probe_errors
             else ""
         )

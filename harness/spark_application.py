@@ -140,18 +140,9 @@ class SparkApplication:
         manifest = self.manifest()
         if patch is not None:
             patch(manifest)
-        self._delete_object()
-
-        def gone() -> tuple[bool | None, str]:
-            try:
-                self.get()
-            except client.ApiException as exc:
-                if exc.status == 404:
-                    return True, "deleted"
-                raise
-            return None, "still there"
-
-        wait_until(f"SparkApplication {self.name} deleted", gone, 120.0, 1.0)
+        # Its pods too: a driver pod of the old run still terminating would clash with
+        # the new run's (same name), and the submission would fail and back off.
+        self.delete()
         created = time.time()
         self._custom.create_namespaced_custom_object(
             GROUP, VERSION, self.namespace, PLURAL, manifest
@@ -238,15 +229,16 @@ class SparkApplication:
 def control_twin(doc: dict[str, Any], name: str = CONTROL, query: str = CONTROL_QUERY) -> Any:
     """05's application as the negative controls' twin, beside the one under test.
 
-    A control switches its mechanism off on the twin, so the application under test is
-    never recreated for a control (twice per control before: about 75 s each). The twin
-    has its own name, labels (harness.local/spark-app) and query name (the ``query``
-    label of its metrics, so nothing that reads the main job's metrics sees it), its
-    checkpoint and its sink on emptyDirs (nothing it writes outlives it, and the real
-    sink and checkpoint stay the main job's), priority ``pipeline-low`` (it never preempts
-    the pipeline), and its driver on another node than the main driver's (a node fault
-    aimed at the twin's driver leaves the main driver alone). 07 and 08 carry its
-    NetworkPolicy (spark-control-internal) and its PodMonitor (spark-control).
+        A control switches its mechanism off on the twin, so the application under test is
+        never recreated for a control (twice per control before: about 75 s each). The twin
+        has its own name, labels (harness.local/spark-app) and query name (the ``query``
+        label of its metrics, so nothing that reads the main job's metrics sees it), a start
+    at the topic's end (not a catch-up on the whole topic), its
+        checkpoint and its sink on emptyDirs (nothing it writes outlives it, and the real
+        sink and checkpoint stay the main job's), priority ``pipeline-low`` (it never preempts
+        the pipeline), and its driver on another node than the main driver's (a node fault
+        aimed at the twin's driver leaves the main driver alone). 07 and 08 carry its
+        NetworkPolicy (spark-control-internal) and its PodMonitor (spark-control).
     """
     twin = copy.deepcopy(doc)
     twin["metadata"]["name"] = name
@@ -264,7 +256,12 @@ def control_twin(doc: dict[str, Any], name: str = CONTROL, query: str = CONTROL_
                 volume["emptyDir"] = {}
     driver = twin["spec"]["driver"]["template"]["spec"]
     container = driver["containers"][0]
-    container["env"] = [*container.get("env", []), {"name": "QUERY_NAME", "value": query}]
+    container["env"] = [
+        *container.get("env", []),
+        {"name": "QUERY_NAME", "value": query},
+        # From the topic's end: catching up on the whole topic would load the 2 cores.
+        {"name": "STARTING_OFFSETS", "value": "latest"},
+    ]
     driver["affinity"] = {
         "podAntiAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": [

@@ -65,6 +65,13 @@ class CheckpointRecovery(MechanismTemplate):
     def switch_off(self) -> None:
         self.start_twin()  # the twin's checkpoint is on an emptyDir: that is the switch
 
+    def steady_state(self) -> Seen[bool]:
+        held, seen = super().steady_state()
+        if held and self.negative_control:  # the twin must have a committed batch to lose
+            last = self.app.last_batch()
+            return (True if last >= 1 else None), f"{seen}, last batch {last:.0f}"
+        return held, seen
+
     def bound(self) -> Bound:
         trigger = self.app.trigger_seconds()
         rerun = Term("re-run of the open batch", trigger, "pipeline-config TRIGGER_INTERVAL")

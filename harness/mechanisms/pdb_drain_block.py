@@ -71,6 +71,7 @@ class PdbDrainBlock(MechanismTemplate):
             raise FaultNotLanded("no running broker to evict")
         self.broker, self.uid = broker.metadata.name, broker.metadata.uid
         cordon(self.ctx, broker.spec.node_name)  # registers the uncordon first
+        self.evicted_at = time.time()
         self.answers = [evict_pod(self.ctx, self.ctx.namespace, self.broker)]
         self.answered_at = time.time()
         if self.answers[0] not in (201, 429):
@@ -85,6 +86,10 @@ class PdbDrainBlock(MechanismTemplate):
     def recovered(self) -> Seen[float]:
         refused = self.answers[0] == 429
         return (self.answered_at if refused else None), f"answers {self.answers}"
+
+    def mttr(self, recovered_at: float) -> float:
+        """From the eviction request to its refusal (the cordon before it is not the PDB's)."""
+        return recovered_at - self.evicted_at
 
     def check(self) -> None:
         """The drain goes on: every retry for DRAIN_SECONDS must be refused as well."""

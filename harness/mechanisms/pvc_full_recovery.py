@@ -32,7 +32,6 @@ from typing import Any
 from harness.chaos.volumes import fill_volume
 from harness.cluster.timing import kubelet_volume_stats_period, parse_duration
 from harness.deploy.manifests import load_documents
-from harness.errors import HarnessError
 from harness.integrity.collect import ensure_reader, read_checkpoint
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.checkpoint_recovery import resumes_after_checkpoint
@@ -62,6 +61,9 @@ class PvcFullRecovery(MechanismTemplate):
     )
     steady_timeout = 240.0
     """Rule propagation (tens of seconds) plus an earlier fill's alert resolving."""
+    margin = 90.0
+    """The wait covers what MTTR leaves out: the time between the alert and the job's
+    failure on ENOSPC (the operator lifts the fill only once both are seen)."""
 
     def switch_off(self) -> None:
         rule_doc = self._rule_manifest()
@@ -153,7 +155,7 @@ class PvcFullRecovery(MechanismTemplate):
             self.ctx.timeline.add("restore", CLAIM, "fill lifted")
             try:
                 self.checkpoint = read_checkpoint(self.ctx.core)
-            except HarnessError as exc:
+            except Exception as exc:  # any failure to read it is the finding
                 self.fail(f"the checkpoint does not read after the fill: {exc}")
         last = self.app.last_progress()
         return (last if last > self.lifted else None), f"{seen}; last progress {last:.0f}"
@@ -166,11 +168,13 @@ class PvcFullRecovery(MechanismTemplate):
         return (self.alert_at - self.fault_epoch) + (recovered_at - self.lifted)
 
     def check(self) -> None:
-        if self.checkpoint is not None:
-            self.note("checkpoint_after_fill", self.checkpoint)
-            resumes_after_checkpoint(
-                self, self.checkpoint, self.app.first_batch_after(self.fault_epoch)
-            )
+        if self.checkpoint is None:
+            self.fail("no checkpoint state was read after the fill: the resume is unchecked")
+            return
+        self.note("checkpoint_after_fill", self.checkpoint)
+        resumes_after_checkpoint(
+            self, self.checkpoint, self.app.first_batch_after(self.fault_epoch)
+        )
 
     def control_failed(self) -> Seen[dict[str, Any]]:
         seen = self._observe()

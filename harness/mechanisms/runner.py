@@ -151,12 +151,18 @@ def conclude(run: Run) -> Outcome:
 
 @contextmanager
 def _verdict_of(run: Run) -> Iterator[None]:
-    """An Inconclusive raised in a phase becomes the run's verdict."""
+    """An Inconclusive raised in a phase becomes the run's verdict; any other exception
+    marks the run inconclusive (never passed) and is raised on."""
     try:
         yield
     except Inconclusive as exc:
         run.outcome.inconclusive = exc.reason
         run.mechanism.ctx.timeline.add("inconclusive", run.mechanism.id, exc.reason[:200])
+    except Exception as exc:  # the harness could not finish the run: no verdict, and loud
+        reason = f"the run did not finish: {type(exc).__name__}: {exc}"
+        run.outcome.inconclusive = reason
+        run.mechanism.ctx.timeline.add("inconclusive", run.mechanism.id, reason[:200])
+        raise
 
 
 def _steady_state(run: MechanismTemplate) -> None:
@@ -172,11 +178,13 @@ def _steady_state(run: MechanismTemplate) -> None:
 
 
 def _unreadable(exc: WaitTimeout, what: str) -> None:
-    """A timed-out wait whose probe could not read an observer is inconclusive."""
-    if exc.probe_errors:
+    """A timed-out wait is inconclusive when its observer could not be read: on the last
+    read (the outcome was never seen to stay unmet), or on more than a quarter of them."""
+    last_failed = exc.probe_errors > 0 and exc.last_seen == exc.last_error
+    if last_failed or exc.probe_errors * 4 > exc.probes:
         raise ObserverUnavailable(
             f"an observer could not be read while waiting for {what}"
-            f" ({exc.probe_errors} failed reads, last: {exc.last_error})"
+            f" ({exc.probe_errors} of {exc.probes} reads failed, last: {exc.last_error})"
         ) from exc
 
 

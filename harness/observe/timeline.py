@@ -84,7 +84,9 @@ class Recorder:
     def __init__(
         self, api: client.ApiClient, timeline: Timeline, namespaces: Iterable[str]
     ) -> None:
-        self.api = api
+        # A client of its own: an exec (kubernetes.stream) swaps the request function of
+        # the client it runs on, which would break these watch threads' requests.
+        self.api = client.ApiClient(configuration=api.configuration)
         self.timeline = timeline
         self.namespaces = tuple(namespaces)
         self.stop = threading.Event()
@@ -116,6 +118,7 @@ class Recorder:
             w.stop()
         for t in self.threads:
             t.join(timeout=10)
+        self.api.close()
 
     def _start(
         self,

@@ -35,6 +35,9 @@ TRIGGER = os.environ.get("TRIGGER_INTERVAL", "5 seconds")
 MAX_OFFSETS = os.environ.get("MAX_OFFSETS_PER_TRIGGER", "20000")
 METRICS_PORT = int(os.environ.get("STREAM_METRICS_PORT", "9091"))
 QUERY_NAME = os.environ.get("QUERY_NAME", "events")
+# Where a query without a checkpoint starts: the job reads the whole topic; the negative
+# controls' twin (harness.spark_application.control_twin) starts at its end.
+STARTING_OFFSETS = os.environ.get("STARTING_OFFSETS", "earliest")
 
 EVENT = StructType(
     [
@@ -146,7 +149,7 @@ def main() -> None:
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", BROKERS)
         .option("subscribe", TOPIC)
-        .option("startingOffsets", "earliest")
+        .option("startingOffsets", STARTING_OFFSETS)
         .option("failOnDataLoss", "true")
         .option("maxOffsetsPerTrigger", MAX_OFFSETS)
         .load()
