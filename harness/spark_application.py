@@ -103,6 +103,18 @@ class SparkApplication:
         )
         return [p for p in pods if _live(p) and (_ready(p) or not ready)]
 
+    def pod_names(self, role: str) -> set[str]:
+        """The names of all its pods of a spark-role, in any phase (Pending ones included)."""
+        pods = (
+            client.CoreV1Api(self.api)
+            .list_namespaced_pod(
+                self.namespace,
+                label_selector=f"spark-role={role},harness.local/spark-app={self.name}",
+            )
+            .items
+        )
+        return {p.metadata.name for p in pods}
+
     def driver(self) -> client.V1Pod | None:
         """The running driver pod, if there is one."""
         drivers = self.pods("driver")
@@ -131,8 +143,11 @@ class SparkApplication:
         number, _, unit = text.partition(" ")
         return parse_duration(f"{number}{'m' if unit.startswith('min') else 's'}")
 
-    def recreate(self, patch: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """Submit the application anew as 05 declares it (optionally patched), wait for data.
+    def recreate(
+        self, patch: Callable[[dict[str, Any]], None] | None = None, wait_for_data: bool = True
+    ) -> None:
+        """Submit the application anew as 05 declares it (optionally patched); wait for data
+        (its first progress), unless told not to (then only for it to be created).
 
         A spec change to a running application makes the operator invalidate and re-run
         it, so switching a mechanism off, or back on, means a fresh application either way.
@@ -147,6 +162,8 @@ class SparkApplication:
         self._custom.create_namespaced_custom_object(
             GROUP, VERSION, self.namespace, PLURAL, manifest
         )
+        if not wait_for_data:
+            return
         wait_until(
             f"streaming progress from the recreated {self.name}",
             lambda: (
@@ -195,34 +212,35 @@ class SparkApplication:
         left += [f"pod {self.namespace}/{p.metadata.name} of {self.name} exists" for p in pods]
         return left
 
-    def _metric(self, name: str) -> str:
+    def metric(self, name: str) -> str:
+        """A metric of its query: ``name{query="<its query>"}``."""
         return f'{name}{{query="{self.query}"}}'
 
     def first_progress_after(self, epoch: float) -> float:
         """Epoch of the first progress of a driver started after ``epoch``; 0 if none yet."""
         first = self.prom.scalar(
-            f"max({self._metric('spark_stream_first_progress_timestamp_seconds')}"
-            f" and {self._metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
+            f"max({self.metric('spark_stream_first_progress_timestamp_seconds')}"
+            f" and {self.metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
         )
         return first if first > epoch else 0.0
 
     def first_batch_after(self, epoch: float) -> float | None:
         """The first batch id of a driver started after ``epoch``; None if none reported."""
         rows = self.prom.query(
-            f"max({self._metric('spark_stream_first_batch_id')}"
-            f" and {self._metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
+            f"max({self.metric('spark_stream_first_batch_id')}"
+            f" and {self.metric('spark_stream_driver_start_timestamp_seconds')} > {epoch:.3f})"
         )
         return rows[0][1] if rows else None
 
     def last_batch(self) -> float:
         """The latest batch id Prometheus has seen; -1 if none."""
-        rows = self.prom.query(f"max({self._metric('spark_stream_last_batch_id')})")
+        rows = self.prom.query(f"max({self.metric('spark_stream_last_batch_id')})")
         return rows[0][1] if rows else -1.0
 
     def last_progress(self) -> float:
         """Epoch of the latest completed micro-batch Prometheus has seen; 0 if none."""
         return self.prom.scalar(
-            f"max({self._metric('spark_stream_last_progress_timestamp_seconds')})"
+            f"max({self.metric('spark_stream_last_progress_timestamp_seconds')})"
         )
 
 

@@ -59,8 +59,9 @@ class MechanismTemplate:
     """Seconds between polls of recovered() and control_failed()."""
     margin: ClassVar[float] = 30.0
     """How long past the bound the runner waits before it calls the recovery missed."""
-    steady_timeout: ClassVar[float] = 60.0
-    """How long the steady state may take to hold before the run is inconclusive."""
+    steady_timeout: ClassVar[float] = 180.0
+    """How long the steady state may take to hold before the run is inconclusive: a
+    twin's submission, driver and executors on two cores."""
     control_on_twin: ClassVar[bool] = False
     """The control switches the mechanism off on the job's twin (start_twin), not on the
     job under test: the job is never recreated for a control."""
@@ -86,13 +87,14 @@ class MechanismTemplate:
         return self.ctx.app
 
     def start_twin(self, patch: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """Start the job's twin with the mechanism switched off by patch; its deletion
-        and its leftover check are registered first."""
+        """Submit the job's twin with the mechanism switched off by patch; its deletion and
+        its leftover check are registered first. The steady state then waits for what the
+        control needs of it (default: RUNNING with a driver), not for data."""
         twin = self.ctx.control_app
         self.ctx.rollbacks.register(
             f"delete the control twin {twin.name}", twin.delete, leftover=twin.leftovers
         )
-        twin.recreate(patch)
+        twin.recreate(patch, wait_for_data=False)
 
     def fail(self, message: str) -> None:
         """Record a failed check."""
