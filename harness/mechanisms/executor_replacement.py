@@ -131,5 +131,7 @@ class ExecutorReplacement(MechanismTemplate):
 
 
 def _no_replacements(manifest: dict[str, Any]) -> None:
-    instances = manifest["spec"]["executor"]["instances"]
-    manifest["spec"]["sparkConf"]["spark.kubernetes.allocation.maximum"] = str(instances)
+    # Seen on the cluster (Spark 4.2.0): with maximum = instances the twin got one executor
+    # fewer than instances; instances + 1 is the smallest value that starts them all.
+    instances = int(manifest["spec"]["executor"]["instances"])
+    manifest["spec"]["sparkConf"]["spark.kubernetes.allocation.maximum"] = str(instances + 1)
