@@ -91,29 +91,22 @@ class SparkApplication:
             int(status.get("executionAttempts", 0)),
         )
 
-    def pods(self, role: str, ready: bool = False) -> list[client.V1Pod]:
-        """Its Running pods of a spark-role (driver, executor), not being deleted."""
-        pods = (
+    def _all_pods(self, role: str) -> list[client.V1Pod]:
+        selector = f"spark-role={role},harness.local/spark-app={self.name}"
+        pods: list[client.V1Pod] = (
             client.CoreV1Api(self.api)
-            .list_namespaced_pod(
-                self.namespace,
-                label_selector=f"spark-role={role},harness.local/spark-app={self.name}",
-            )
+            .list_namespaced_pod(self.namespace, label_selector=selector)
             .items
         )
-        return [p for p in pods if _live(p) and (_ready(p) or not ready)]
+        return pods
+
+    def pods(self, role: str, ready: bool = False) -> list[client.V1Pod]:
+        """Its Running pods of a spark-role (driver, executor), not being deleted."""
+        return [p for p in self._all_pods(role) if _live(p) and (_ready(p) or not ready)]
 
     def pod_names(self, role: str) -> set[str]:
         """The names of all its pods of a spark-role, in any phase (Pending ones included)."""
-        pods = (
-            client.CoreV1Api(self.api)
-            .list_namespaced_pod(
-                self.namespace,
-                label_selector=f"spark-role={role},harness.local/spark-app={self.name}",
-            )
-            .items
-        )
-        return {p.metadata.name for p in pods}
+        return {p.metadata.name for p in self._all_pods(role)}
 
     def driver(self) -> client.V1Pod | None:
         """The running driver pod, if there is one."""
