@@ -8,11 +8,11 @@ fault → executor count restored.
 Integrity: the window's events, exactly once (task retry re-runs the lost tasks).
 
 Negative control: on the job's twin (an application beside the job,
-harness.spark_application.control_twin), ``spark.kubernetes.allocation.maximum`` set to
-``executor.instances`` (Spark 4.1+: the most executor pods the application may ever
-create), same fault. Declared failure: the bound has passed since the fault, the twin's
-executor count is still short, and no replacement executor pod was ever created, under
-the same driver. Found by running the earlier controls: Spark counts an executor failure
+harness.spark_application.control_twin), ``spark.kubernetes.allocation.maximum`` set so
+that no executor pod can be created beyond the first ones (Spark 4.1+: the most executor
+pods the application may ever create; see _no_replacements), same fault. Declared
+failure: the bound has passed since the fault, the twin's executor count is still short,
+and no replacement executor pod was ever created, under the same driver. Found by running the earlier controls: Spark counts an executor failure
 toward ``spark.executor.maxNumFailures`` only if the executor is still registered when
 its pod's failure is processed (ExecutorPodsLifecycleManager), and a lost executor's RPC
 disconnect usually removes it first. So neither deleting executor pods nor SIGKILLing two
@@ -39,8 +39,9 @@ class ExecutorReplacement(MechanismTemplate):
 
     id = "executor_replacement"
     expected_failure = (
-        "with spark.kubernetes.allocation.maximum = executor.instances, the bound passes"
-        " with the executor count short and no replacement pod created, under the same driver"
+        "with spark.kubernetes.allocation.maximum allowing no executor beyond the first ones,"
+        " the bound passes with the executor count short and no replacement pod created,"
+        " under the same driver"
     )
     poll = 1.0
 

@@ -49,7 +49,7 @@ _ALL = (
         "Spark executor allocation + task retry",
         "delete an executor pod",
         "executor count restored, driver unchanged, exactly-once holds",
-        "spark.executor.maxNumFailures=1 with kills beyond it",
+        "spark.kubernetes.allocation.maximum: no replacement executor allowed",
     ),
     Mechanism(
         6,
