@@ -12,7 +12,8 @@ harness.spark_application.control_twin), ``spark.kubernetes.allocation.maximum``
 that no executor pod can be created beyond the first ones (Spark 4.1+: the most executor
 pods the application may ever create; see _no_replacements), same fault. Declared
 failure: the bound has passed since the fault, the twin's executor count is still short,
-and no replacement executor pod was ever created, under the same driver. Found by running the earlier controls: Spark counts an executor failure
+and no replacement executor pod was ever created, under the same driver.
+Found by running the earlier controls: Spark counts an executor failure
 toward ``spark.executor.maxNumFailures`` only if the executor is still registered when
 its pod's failure is processed (ExecutorPodsLifecycleManager), and a lost executor's RPC
 disconnect usually removes it first. So neither deleting executor pods nor SIGKILLing two
