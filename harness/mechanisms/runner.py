@@ -32,7 +32,6 @@ from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.outcome import Outcome
 from harness.mechanisms.template import (
     MechanismTemplate,
-    implemented,
     implemented_mechanism,
     timed,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "Run",
     "begin",
     "conclude",
-    "implemented",
     "run_mechanism",
     "start",
     "strike",
