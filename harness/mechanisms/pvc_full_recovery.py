@@ -30,19 +30,18 @@ import time
 from typing import Any
 
 from harness.chaos.volumes import fill_volume
-from harness.cluster.timing import kubelet_volume_stats_period, parse_duration
-from harness.deploy.manifests import load_documents
+from harness.cluster.timing import kubelet_volume_stats_period
 from harness.integrity.collect import ensure_reader, read_checkpoint
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.checkpoint_recovery import resumes_after_checkpoint
 from harness.mechanisms.model import Bound, Term
+from harness.mechanisms.rules import alert_rules, put_rule, rule_for, rule_manifest, without_alert
 from harness.mechanisms.template import MechanismTemplate, Seen, register
 
 __all__ = ["ALERT", "PvcFullRecovery"]
 
 ALERT = "CheckpointVolumeAlmostFull"
 CLAIM = "spark-checkpoint"
-RULES = ("monitoring.coreos.com", "v1", "prometheusrules")
 FULL = (
     f'kubelet_volume_stats_available_bytes{{persistentvolumeclaim="{CLAIM}"}}'
     f' / kubelet_volume_stats_capacity_bytes{{persistentvolumeclaim="{CLAIM}"}}'
@@ -66,15 +65,14 @@ class PvcFullRecovery(MechanismTemplate):
     failure on ENOSPC (the operator lifts the fill only once both are seen)."""
 
     def switch_off(self) -> None:
-        rule_doc = self._rule_manifest()
+        rule_doc = rule_manifest(self.ctx, ALERT)
         self.ctx.rollbacks.register(
-            "re-apply 08's PrometheusRule", lambda: self._put_rule(rule_doc)
+            "re-apply 08's PrometheusRule", lambda: put_rule(self.ctx, rule_doc)
         )
-        self._put_rule(_without_alert(rule_doc))
+        put_rule(self.ctx, without_alert(rule_doc, ALERT))
 
     def steady_state(self) -> Seen[bool]:
-        groups = self.ctx.prom.api("rules")["groups"]
-        rules = {r["name"]: r for g in groups for r in g["rules"] if r.get("type") == "alerting"}
+        rules = alert_rules(self.ctx)
         loaded = ALERT in rules
         if not self.negative_control and loaded:
             self.rule_for = float(rules[ALERT].get("duration", 0))
@@ -94,7 +92,7 @@ class PvcFullRecovery(MechanismTemplate):
 
     def bound(self) -> Bound:
         if self.negative_control:  # the rule is gone from Prometheus: 08 declares its for
-            self.rule_for = _rule_for(self._rule_manifest())
+            self.rule_for = rule_for(rule_manifest(self.ctx, ALERT), ALERT)
         self.alert_terms = self._alert_terms()
         return Bound((*self.alert_terms, *restart_terms(self.ctx)))
 
@@ -197,38 +195,3 @@ class PvcFullRecovery(MechanismTemplate):
 
     def control_healed(self) -> Seen[float]:
         return self.alert_at, f"alert firing: {self.alert_at is not None}"
-
-    def _rule_manifest(self) -> dict[str, Any]:
-        return next(
-            d
-            for d in load_documents("08-monitoring.yaml", self.ctx.image_values)
-            if d["kind"] == "PrometheusRule"
-            and any(r.get("alert") == ALERT for g in d["spec"]["groups"] for r in g["rules"])
-        )
-
-    def _put_rule(self, doc: dict[str, Any]) -> None:
-        meta = doc["metadata"]
-        custom = self.ctx.custom
-        current = custom.get_namespaced_custom_object(
-            *RULES[:2], meta["namespace"], RULES[2], meta["name"]
-        )
-        version = current["metadata"]["resourceVersion"]
-        body = {**doc, "metadata": {**meta, "resourceVersion": version}}
-        custom.replace_namespaced_custom_object(
-            *RULES[:2], meta["namespace"], RULES[2], meta["name"], body
-        )
-
-
-def _rule_for(rule_doc: dict[str, Any]) -> float:
-    rule = next(
-        r for g in rule_doc["spec"]["groups"] for r in g["rules"] if r.get("alert") == ALERT
-    )
-    return parse_duration(str(rule.get("for", "0s")))
-
-
-def _without_alert(doc: dict[str, Any]) -> dict[str, Any]:
-    groups = [
-        {**g, "rules": [r for r in g["rules"] if r.get("alert") != ALERT]}
-        for g in doc["spec"]["groups"]
-    ]
-    return {**doc, "spec": {**doc["spec"], "groups": groups}}

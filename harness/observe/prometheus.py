@@ -28,6 +28,7 @@ __all__ = [
     "prometheus",
     "prometheus_settings",
     "query_value",
+    "rfc3339_epoch",
 ]
 
 PROMETHEUS_SERVICE = ("monitoring", "prometheus:web")
@@ -79,7 +80,7 @@ class Prometheus:
 
         A start inside a verdict window means the series the verdict reads have a gap.
         """
-        return _epoch(str(self.api("status/runtimeinfo")["startTime"]))
+        return rfc3339_epoch(str(self.api("status/runtimeinfo")["startTime"]))
 
 
 @contextmanager
@@ -132,7 +133,7 @@ def prometheus_settings(
     )
 
 
-def _epoch(rfc3339: str) -> float:
+def rfc3339_epoch(rfc3339: str) -> float:
     """Epoch seconds of Prometheus' RFC 3339 timestamps (nanoseconds, 'Z')."""
     text = rfc3339.replace("Z", "+00:00")
     if "." in text:  # Python parses at most microseconds
