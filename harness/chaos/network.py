@@ -1,4 +1,4 @@
-"""Network faults: isolate pods with NetworkPolicies.
+"""Network faults: isolate pods with NetworkPolicies; partition them for real.
 
 NetworkPolicies only add allowances: a deny policy cannot take back what another policy
 allows. So isolating pods takes two steps, both undone by the rollback registered first:
@@ -7,6 +7,11 @@ vanish, for every pod they select), and a deny-all policy labelled ``harness.loc
 selects the targets (so the isolation holds in a namespace without a default deny too).
 The fault's leftover check finds its chaos policy left or a policy it set aside not
 restored; the invariants find any chaos policy, and a missing declared one.
+
+A policy change does not cut a live connection: kube-router (like most policy engines)
+accepts packets of ESTABLISHED flows before it checks any policy. ``partition`` therefore
+also deletes the conntrack entries of the isolated pods' flows on every node, so that
+their next packet is checked, and dropped, as a new flow.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from typing import Any
 
 from kubernetes import client
 
+from harness.chaos.nodes import node_exec
 from harness.chaos.scope import FaultScope
 from harness.chaos.selectors import matches
 from harness.errors import HarnessError
 from harness.invariants import CHAOS_LABEL
 
-__all__ = ["Isolation", "isolate"]
+__all__ = ["Isolation", "Partition", "isolate", "partition"]
 
 
 @dataclass
@@ -122,3 +128,51 @@ def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) ->
     for body in isolation.set_aside:
         net.delete_namespaced_network_policy(body["metadata"]["name"], namespace)
     return isolation
+
+
+def _flush(node: str, ip: str) -> int:
+    """Delete the node's conntrack entries to and from ip; how many were deleted."""
+    deleted = 0
+    for direction in ("-s", "-d"):
+        code, out = node_exec(node, "conntrack", "-D", direction, ip)
+        # Exit 1 with "0 flow entries": nothing to delete; anything else is an error.
+        if code not in (0, 1):
+            raise HarnessError(f"conntrack -D {direction} {ip} on {node} exited {code}: {out}")
+        for line in out.splitlines():
+            if "flow entries have been deleted" in line:
+                deleted += int(line.split(":")[-1].split()[0])
+    return deleted
+
+
+@dataclass
+class Partition:
+    """Pods cut off: ``lift`` ends it early (the rollback is then a no-op), ``evidence``
+    proves it struck (JSON-serialisable)."""
+
+    net: client.NetworkingV1Api
+    isolation: Isolation
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def lift(self) -> None:
+        """Delete the chaos policy and restore the policies set aside; safe to repeat."""
+        _restore(self.net, self.isolation)
+
+
+def partition(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) -> Partition:
+    """Isolate the matching pods (see isolate) and cut their live flows on every node;
+    the evidence names the pods, the policies set aside and the conntrack entries deleted."""
+    core = client.CoreV1Api(scope.api)
+    selector = ",".join(f"{k}={v}" for k, v in pod_labels.items())
+    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+    ips = {p.metadata.name: p.status.pod_ip for p in pods if p.status.pod_ip}
+    isolation = isolate(scope, namespace, pod_labels)
+    nodes = [n.metadata.name for n in core.list_node().items]
+    flows = {node: sum(_flush(node, ip) for ip in ips.values()) for node in nodes}
+    scope.timeline.add("fault", selector, f"conntrack flows deleted: {flows}")
+    evidence = {
+        "pods": ips,
+        "policy": isolation.policy,
+        "set_aside": isolation.set_aside_names,
+        "conntrack_deleted": flows,
+    }
+    return Partition(client.NetworkingV1Api(scope.api), isolation, evidence)

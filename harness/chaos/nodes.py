@@ -166,6 +166,15 @@ def _docker(*args: str) -> str:
     return done.stdout.strip()
 
 
+def node_exec(node: str, *command: str) -> tuple[int, str]:
+    """Run a command in the kind node's container (as root, in the node's namespaces);
+    return its exit code and stdout+stderr."""
+    done = subprocess.run(
+        ["docker", "exec", node, *command], capture_output=True, text=True, check=False
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
 def container_state(node: str) -> str:
     """The kind node container's Docker state: running, exited, paused, ..."""
     return _docker("inspect", "--format", "{{.State.Status}}", node)
