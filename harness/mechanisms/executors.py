@@ -14,7 +14,10 @@ from harness.errors import FaultNotLanded
 from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.template import MechanismTemplate, Seen
 
-__all__ = ["ExecutorLoss", "no_replacements"]
+__all__ = ["REFUSAL", "ExecutorLoss", "no_replacements"]
+
+REFUSAL = "pod creation limit"
+"""In the driver's log when its allocator refuses an executor pod past the maximum."""
 
 
 class ExecutorLoss(MechanismTemplate):
@@ -106,15 +109,28 @@ class ExecutorLoss(MechanismTemplate):
             f"{past:.0f}s of the {self.outcome.bound.seconds:.0f}s bound: {ready}/{self.want}"
             f" executors ready, replacements created {created}, driver unchanged={same}"
         )
-        if past >= self.outcome.bound.seconds and same and not created and ready < self.want:
+        refused = self._refusal(drivers[0].metadata.name, past) if same else ""
+        waited = past >= self.outcome.bound.seconds or bool(refused)
+        if waited and same and not created and ready < self.want:
             return {
                 "seconds_after_fault": round(past, 1),
                 "executors_ready": ready,
                 "executor_instances": self.want,
                 "replacements_created": created,
                 "driver_uid": self.driver_uid,
+                "allocator_refused": refused or None,
             }, seen
         return None, seen
+
+    def _refusal(self, driver: str, past: float) -> str:
+        """The driver's log line that says its allocator refused a new executor pod since
+        the fault (Spark 4.1+ ``Exceed the pod creation limit``): the executor id counter
+        only grows, so once refused, no replacement can ever come and the control's
+        evidence is certain before the bound has passed."""
+        text = self.ctx.core.read_namespaced_pod_log(
+            driver, self.ctx.namespace, since_seconds=int(past) + 2, tail_lines=2000
+        )
+        return next((line[-300:] for line in text.splitlines() if REFUSAL in line), "")
 
 
 def no_replacements(manifest: dict[str, Any]) -> None:

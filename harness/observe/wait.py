@@ -9,7 +9,7 @@ from typing import TypeVar
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from harness.errors import ObserverUnavailable, WaitTimeout
+from harness.errors import FaultNotLanded, ObserverUnavailable, WaitTimeout
 
 __all__ = ["Probe", "unreadable", "wait_until"]
 
@@ -43,7 +43,8 @@ def wait_until(
     (``unreadable``) are counted: the WaitTimeout says how often, of how many reads, and
     whether the last read failed, so a caller can tell "the condition never held" from
     "the observer could not be read" (an inconclusive verdict, not a failure). Any other
-    exception is shown as the last thing seen.
+    exception is shown as the last thing seen, except FaultNotLanded: a probe that finds
+    the fault did not land has decided the run (inconclusive), and it ends the wait.
     """
     deadline = clock() + timeout
     last = "nothing observed yet"
@@ -52,6 +53,8 @@ def wait_until(
         probes += 1
         try:
             value, last = probe()
+        except FaultNotLanded:  # a decision the probe made, not an observation
+            raise
         except Exception as exc:  # the probe's failure is itself an observation
             value, last = None, f"{type(exc).__name__}: {exc}"
             if unreadable(exc):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.errors import WaitTimeout
+from harness.errors import FaultNotLanded, WaitTimeout
 from harness.observe.wait import wait_until
 
 
@@ -64,3 +64,14 @@ def test_never_waits_past_the_deadline(timeout, interval):
     with pytest.raises(WaitTimeout):
         wait_until("never", lambda: (None, "no"), timeout, interval, clock, clock.sleep)
     assert clock.now == pytest.approx(timeout)
+
+
+def test_a_probe_that_finds_the_fault_did_not_land_ends_the_wait():
+    clock = FakeClock()
+
+    def probe():
+        raise FaultNotLanded("progress continued during the partition")
+
+    with pytest.raises(FaultNotLanded, match="partition"):
+        wait_until("recovery", probe, 30, 1, clock, clock.sleep)
+    assert clock.now == 0
