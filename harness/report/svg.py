@@ -191,7 +191,15 @@ def _marks(
                 stroke_dasharray="none" if name == "strike" else "4 3",
                 data_mark=name,
             )
-            + _el("text", _e(name), x=x + 3, y=top + 9, class_="marklabel", fill=colour)
+            + _el(
+                "text",
+                _e(name),
+                x=x - 3 if x > x1 - 60 else x + 3,
+                y=top + 9,
+                text_anchor="end" if x > x1 - 60 else None,
+                class_="marklabel",
+                fill=colour,
+            )
         )
     return "".join(out)
 
@@ -260,6 +268,8 @@ def swimlane(
                 if nxt - strike_at < t0:
                     continue
                 left, right = x(e["at"]), x(nxt)
+                if e["what"].startswith("DELETED"):  # gone: a tick, not a state that lasts
+                    right = left + 3
                 colour = COLOURS[health(e["what"])]
                 body.append(
                     _el(
