@@ -39,11 +39,12 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 def validate(data: dict[str, Any], source: str = "results.json") -> None:
     """InvalidInput naming the first place where data departs from the schema."""
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
+    first = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if first is not None:
+        while first.context:  # a oneOf's alternatives: the deepest is the one that explains
+            first = max(first.context, key=lambda e: len(e.absolute_path))
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise InvalidInput(source, where, f"the results schema: {first.message}")
+        raise InvalidInput(source, where, f"the results schema: {first.message[:300]}")
 
 
 def load_results(path: Path) -> dict[str, Any]:
