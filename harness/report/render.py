@@ -92,7 +92,9 @@ def _matrix(rows: list[Row], trend: dict[str, Trend] | None) -> str:
             f"<td>{control}<br><span class='muted'>{_e(r.control.reason[:120])}</span></td>"
             f"<td>{pts}</td>"
         )
-        if trend:
+        if trend and all(v == NOT_RUN for v in (*trend[mid].runs, *trend[mid].controls)):
+            cells += "<td class='muted'>—</td>"
+        elif trend:
             t = trend[mid]
             flags = []
             if t.regression:
