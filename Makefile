@@ -21,7 +21,9 @@ test: $(BIN)/harness          ## lint, unit tests, then the lab tests on the rea
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	.ci/actionlint
 	$(BIN)/harness host setup
+	$(BIN)/harness host chromium
 	$(BIN)/pytest
 
 unit: $(BIN)/harness
@@ -34,7 +36,7 @@ pipeline: $(BIN)/harness
 	$(BIN)/pytest -m pipeline
 
 lint: $(BIN)/harness
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && .ci/actionlint
 
 bench: $(BIN)/harness         ## cold/warm build, cluster up, memory (slow: rebuilds)
 	$(BIN)/python bench/lab.py

@@ -16,6 +16,7 @@ from harness.host.docker import setup_host
 from harness.images import LabImages, resolve_images
 from harness.images.source import kind_binary
 from harness.progress import console, note
+from harness.report.cli import add_report_parser
 from harness.settings import LabSettings
 
 __all__ = ["main"]
@@ -36,6 +37,12 @@ def _host(args: argparse.Namespace) -> None:
         f"Docker {report.docker_version}: "
         + ("; ".join(report.changed) if report.changed else "already working, left as it is")
     )
+
+
+def _host_chromium(args: argparse.Namespace) -> None:
+    from harness.host.chromium import ensure_chromium
+
+    note(f"chromium: {ensure_chromium()}")
 
 
 def _images(args: argparse.Namespace) -> LabImages:
@@ -261,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="host_command", required=True
     )
     add("setup", _host, "install/start Docker with the runc wrapper; prove --privileged", host)
+    add("chromium", _host_chromium, "install headless Chromium (report test, screenshots)", host)
     images = sub.add_parser("images", help="the lab's images").add_subparsers(
         dest="images_command", required=True
     )
@@ -318,6 +326,7 @@ def _parser() -> argparse.ArgumentParser:
     run_mechanism.add_argument("--json", metavar="FILE", help="write the outcome JSON there")
     run_mechanism.set_defaults(func=_mechanism_run)
     add("down", _cluster_down, "delete the lab cluster")
+    add_report_parser(sub)
     return parser
 
 

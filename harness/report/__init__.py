@@ -1,5 +1,6 @@
-"""Per-run reports: results.json (complete), report.html (plain), junit.xml (by pytest)."""
+"""Per-run resilience reports: results.json (schema-validated), report.html, junit.xml, and
+the history across runs (history.jsonl)."""
 
-from harness.report.run import RunReport, TestRecord
+from harness.report.run import RunReport, TestRecord, rebuild, write_report
 
-__all__ = ["RunReport", "TestRecord"]
+__all__ = ["RunReport", "TestRecord", "rebuild", "write_report"]

@@ -1,13 +1,15 @@
-"""One run's report in reports/<run-id>/: results.json, report.html, junit.xml beside them.
+"""One run's report in reports/<run-id>/: results.json, report.html, junit.xml, and the
+run's line in the history (reports/history.jsonl unless told otherwise).
 
 results.json is the complete record (every test, every mechanism outcome with its
-timeline, evidence and reconciliation); the HTML is rendered from it, so a richer report
-can later be rebuilt from the JSON alone.
+timeline, queries, evidence and reconciliation), validated against its schema before it
+is written; report.html and junit.xml are rendered from it, so ``harness report``
+rebuilds them from the JSON alone. Everything written is redacted first
+(harness.report.redact).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import platform
 import time
@@ -15,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunReport", "TestRecord", "render_html"]
+from harness.report.history import DEFAULT_LAST, entry, load_history, record
+from harness.report.junit import render_junit
+from harness.report.matrix import matrix_test
+from harness.report.redact import Redactor
+from harness.report.render import render_html
+from harness.report.schema import SCHEMA_VERSION, validate
+
+__all__ = ["RunReport", "TestRecord", "rebuild", "write_report"]
 
 
 @dataclass
@@ -43,18 +52,29 @@ class RunReport:
     started: float = field(default_factory=time.time)
     tests: list[TestRecord] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    implemented: list[str] | None = None
+    """The mechanisms the run's code implements (the matrix tells not run from missing)."""
+
+    @property
+    def ran_mechanism(self) -> bool:
+        """Whether a mechanism or control ran (a report is written only then, by default)."""
+        return any(t.mechanism is not None or matrix_test(t.nodeid) for t in self.tests)
 
     def as_json(self) -> dict[str, Any]:
         """The complete record."""
         counts: dict[str, int] = {}
         for t in self.tests:
             counts[t.outcome] = counts.get(t.outcome, 0) + 1
-        return {
+        seconds = round(time.time() - self.started, 1)
+        data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
-            "seconds": round(time.time() - self.started, 1),
+            "seconds": seconds,
             "host": platform.node(),
             "environment": self.environment,
+            "provenance": {**self.provenance, "duration_seconds": seconds},
             "counts": counts,
             "tests": [
                 {
@@ -69,74 +89,47 @@ class RunReport:
                 for t in self.tests
             ],
         }
+        if self.implemented is not None:
+            data["implemented"] = self.implemented
+        return data
 
-    def write(self) -> Path:
-        """Write results.json and report.html; return the directory."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        data = self.as_json()
-        (self.directory / "results.json").write_text(json.dumps(data, indent=2) + "\n")
-        (self.directory / "report.html").write_text(render_html(data))
-        return self.directory
+    def write(
+        self,
+        history: Path | None = None,
+        redactor: Redactor | None = None,
+        last: int = DEFAULT_LAST,
+    ) -> Path:
+        """Write results.json, report.html and junit.xml; record the run in the history."""
+        return write_report(self.as_json(), self.directory, history, redactor, last)
 
 
-def render_html(data: dict[str, Any]) -> str:
-    """A plain, self-contained HTML page from results.json's data."""
-    e = html.escape
-    rows = []
-    for t in data["tests"]:
-        m = t.get("mechanism") or {}
-        mttr = m.get("mttr_seconds")
-        bound = m.get("bound_seconds")
-        rec = m.get("reconciliation") or {}
-        recon = (
-            f"sent {rec['sent']}, received {rec['received']}, missing {rec['missing']}, "
-            f"duplicated {rec['duplicated']}, unexpected {rec['unexpected']}"
-            + (
-                f" (producer re-sends in the topic: {rec['source_duplicates']})"
-                if rec.get("source_duplicates")
-                else ""
-            )
-            if rec
-            else ""
-        )
-        rows.append(
-            "<tr class='{cls}'><td>{id}</td><td>{outcome}</td><td>{mech}</td>"
-            "<td>{mttr}</td><td>{bound}</td><td>{recon}</td><td>{why}</td></tr>".format(
-                cls=e(m.get("verdict") or t["outcome"]),
-                id=e(t["nodeid"]),
-                outcome=e(m.get("verdict") or t["outcome"]),
-                mech=e(
-                    m.get("mechanism", "")
-                    + (" (negative control)" if m.get("negative_control") else "")
-                ),
-                mttr="" if mttr is None else f"{mttr:.1f} s",
-                bound=e(m.get("bound_arithmetic", "")) if bound is not None else "",
-                recon=e(recon),
-                why=e(
-                    m.get("inconclusive")
-                    or "; ".join(m.get("failures", []))
-                    or (m.get("expected_failure") or "" if m.get("control_evidence") else "")
-                    or t.get("message", "")[:500]
-                ),
-            )
-        )
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items()))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Resilience report {e(data["run_id"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
-tr.passed td:nth-child(2) {{ color: #060; }}
-tr.failed td:nth-child(2), tr.error td:nth-child(2) {{ color: #a00; font-weight: bold; }}
-tr.inconclusive td:nth-child(2) {{ color: #a60; font-weight: bold; }}
-</style></head><body>
-<h1>Resilience report {e(data["run_id"])}</h1>
-<p>Started {e(data["started"])}, {data["seconds"]} s, on {e(data["host"])}: {e(counts)}.
-Full data: <a href="results.json">results.json</a>; JUnit: <a href="junit.xml">junit.xml</a>.</p>
-<table><thead><tr><th>test</th><th>verdict</th><th>mechanism</th><th>MTTR</th><th>bound</th>
-<th>reconciliation</th><th>why it failed</th></tr></thead><tbody>
-{"".join(rows)}
-</tbody></table></body></html>
-"""
+def write_report(
+    data: dict[str, Any],
+    directory: Path,
+    history: Path | None = None,
+    redactor: Redactor | None = None,
+    last: int = DEFAULT_LAST,
+) -> Path:
+    """Redact, validate, write the three files, add the run to the history; the directory."""
+    clean: dict[str, Any] = (redactor or Redactor()).value(data)
+    validate(clean, str(directory / "results.json"))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "results.json").write_text(json.dumps(clean, indent=2) + "\n")
+    runs = record(history, clean) if history is not None else []
+    (directory / "report.html").write_text(render_html(clean, runs, last))
+    (directory / "junit.xml").write_text(render_junit(clean))
+    return directory
+
+
+def rebuild(directory: Path, history: Path | None, last: int = DEFAULT_LAST) -> Path:
+    """report.html and junit.xml again from results.json (and the history, unchanged)."""
+    from harness.report.schema import load_results
+
+    data = load_results(directory)
+    runs = load_history(history) if history is not None else []
+    if all(r["run_id"] != data["run_id"] for r in runs):  # a run kept outside the history
+        runs = sorted([*runs, entry(data)], key=lambda r: str(r["run_id"]))
+    target = directory if directory.is_dir() else directory.parent
+    (target / "report.html").write_text(render_html(data, runs, last))
+    (target / "junit.xml").write_text(render_junit(data))
+    return target / "report.html"
