@@ -71,7 +71,8 @@ def oom_kill(
     core = client.CoreV1Api(scope.api)
 
     def stop_hog() -> None:
-        if _status(core, namespace, pod, container) is not None:
+        status = _status(core, namespace, pod, container)
+        if status is not None and status.state and status.state.running:  # else it died too
             exec_in_pod(core, namespace, pod, ["pkill", "-KILL", "-f", HOG_MARK], 20)
 
     def hog_left() -> list[str]:

@@ -18,8 +18,9 @@ application would be given up after a few OOMs.
 
 Negative control: as executor_replacement's: on the job's twin,
 ``spark.kubernetes.allocation.maximum`` allows no executor beyond the first ones; same
-fault. Declared failure: the bound passes with the executor OOMKilled, the count short
-and no replacement pod created, under the same driver.
+fault. Declared failure: the executor OOMKilled, the count short and no replacement pod
+created under the same driver, past the bound or once the driver's allocator refuses
+the new pod (executors.ExecutorLoss).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class ExecutorOom(ExecutorLoss):
     id = "executor_oom"
     expected_failure = (
         "with spark.kubernetes.allocation.maximum allowing no executor beyond the first ones,"
-        " the bound passes with the executor OOMKilled, the count short and no replacement"
-        " pod created, under the same driver"
+        " the executor is OOMKilled and the count stays short with no replacement pod"
+        " created under the same driver, past the bound or once the driver's allocator"
+        " refuses the new pod"
     )
     loss_terms = (
         Term("OOM kill of the JVM", 0, "counted from the kill: the fault ends when it lands"),
