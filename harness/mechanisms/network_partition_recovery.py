@@ -101,6 +101,7 @@ class NetworkPartitionRecovery(MechanismTemplate):
             raise FaultNotLanded("no single driver to partition the executors from")
         self.driver_uid = drivers[0].metadata.uid
         self.before = self.app.pod_names("executor")
+        self.ready_before = {p.metadata.name for p in self.app.pods("executor", ready=True)}
         self.lifted: float | None = None
         self.cut: Partition = partition(
             self.ctx,
@@ -149,8 +150,8 @@ class NetworkPartitionRecovery(MechanismTemplate):
         self.note("executors", {"before": sorted(self.before), "ready_after": sorted(ready)})
         if created:
             self.fail(f"executors were replaced by the partition: new pods {created}")
-        if ready != self.before:
-            self.fail(f"executors before {sorted(self.before)}, ready after {sorted(ready)}")
+        if ready != self.ready_before:
+            self.fail(f"executors before {sorted(self.ready_before)}, ready after {sorted(ready)}")
         drivers = self.app.pods("driver")
         if len(drivers) != 1 or drivers[0].metadata.uid != self.driver_uid:
             self.fail("the driver changed during the partition")

@@ -213,7 +213,14 @@ class PrometheusAlerting(MechanismTemplate):
         if self.firing_at is None:
             self.fail(f"{ALERT} was never seen firing in Prometheus")
         assert self.restore_at is not None
-        first = self.app.first_progress_after(self.restore_at)
+        restore_at = self.restore_at
+        first = self.ctx.metric_eventually(
+            f"max({self.app.metric('spark_stream_first_progress_timestamp_seconds')}"
+            f" and {self.app.metric('spark_stream_driver_start_timestamp_seconds')}"
+            f" > {restore_at:.3f})",
+            lambda v: v > restore_at,
+            90.0,
+        )
         self.note(
             "first_progress_after_restore_s", round(first - self.restore_at, 1) if first else None
         )
