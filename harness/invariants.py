@@ -33,7 +33,10 @@ from harness.spark_application import APP, NAMESPACE, SparkApplication
 
 __all__ = [
     "CHAOS_LABEL",
+    "CORDON_MARK",
     "FILL_FILE",
+    "READER_MOUNTS",
+    "REPLICAS_MARK",
     "application_problems",
     "broken_invariants",
     "budget_problems",
@@ -44,6 +47,10 @@ __all__ = [
 
 CHAOS_LABEL = "harness.local/chaos"
 """Every object a fault creates carries this label, so leftovers can be found."""
+CORDON_MARK = "harness.local/chaos-cordon"
+"""On a node the harness cordoned; removed when it uncordons it (harness.chaos.leftovers)."""
+REPLICAS_MARK = "harness.local/chaos-replicas"
+"""On a Deployment the harness scaled to zero: the replicas it had; removed on restore."""
 FILL_FILE = ".harness-fill"
 """What a volume fill writes at the claim's root (harness.chaos.volumes)."""
 READER_MOUNTS = ("/checkpoint", "/data/sink")

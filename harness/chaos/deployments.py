@@ -16,6 +16,7 @@ from kubernetes import client
 
 from harness.chaos.scope import FaultScope
 from harness.errors import FaultNotLanded, WaitTimeout
+from harness.invariants import REPLICAS_MARK
 from harness.observe.wait import wait_until
 
 __all__ = ["RETURN_TIMEOUT", "ScaledDown", "scale_to_zero"]
@@ -41,6 +42,9 @@ class ScaledDown:
             return
         self.apps.patch_namespaced_deployment_scale(
             self.name, self.namespace, {"spec": {"replicas": self.replicas}}
+        )
+        self.apps.patch_namespaced_deployment(
+            self.name, self.namespace, {"metadata": {"annotations": {REPLICAS_MARK: None}}}
         )
 
         def back() -> tuple[bool | None, str]:
@@ -83,6 +87,10 @@ def scale_to_zero(
         leftover=fault.leftovers,
     )
     scope.timeline.add("fault", f"deployment/{name}", "scaled to 0 replicas")
+    # The mark (the replicas it had) lets a later run undo a scale-down whose rollback
+    # never ran (harness.chaos.leftovers).
+    mark = {"metadata": {"annotations": {REPLICAS_MARK: str(fault.replicas)}}}
+    apps.patch_namespaced_deployment(name, namespace, mark)
     apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": 0}})
 
     def gone() -> tuple[bool | None, str]:

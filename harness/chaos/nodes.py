@@ -16,6 +16,7 @@ from kubernetes import client
 
 from harness.chaos.scope import FaultScope
 from harness.errors import FaultNotLanded, HarnessError
+from harness.invariants import CORDON_MARK
 from harness.observe.wait import wait_until
 
 __all__ = [
@@ -65,7 +66,8 @@ def wait_node_not_ready(core: client.CoreV1Api, name: str, timeout: float) -> st
 
 
 def _uncordon(core: client.CoreV1Api, name: str) -> None:
-    core.patch_node(name, {"spec": {"unschedulable": False}})
+    body = {"metadata": {"annotations": {CORDON_MARK: None}}, "spec": {"unschedulable": False}}
+    core.patch_node(name, body)
 
 
 def _still_cordoned(core: client.CoreV1Api, name: str) -> list[str]:
@@ -81,7 +83,9 @@ def cordon(scope: FaultScope, node: str) -> None:
         leftover=lambda: _still_cordoned(core, node),
     )
     scope.timeline.add("fault", node, "cordon")
-    core.patch_node(node, {"spec": {"unschedulable": True}})
+    # The mark lets a later run find and undo a cordon whose rollback never ran.
+    body = {"metadata": {"annotations": {CORDON_MARK: "true"}}, "spec": {"unschedulable": True}}
+    core.patch_node(node, body)
 
 
 def _evictable(pod: Any) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 
+from harness.chaos.leftovers import sweep
 from harness.cluster.kind import node_containers
 from harness.cluster.shared_storage import check_visible_in_nodes
 from harness.deploy.manifests import MANIFESTS, layers, load_documents
@@ -32,17 +33,18 @@ from harness.images.pipeline import (
     upstream_pipeline_images,
 )
 from harness.images.source import LabImages
+from harness.invariants import CHAOS_LABEL
 from harness.kube import api_client
-from harness.observe.prometheus import prometheus
+from harness.observe.prometheus import Prometheus, prometheus
 from harness.observe.wait import wait_until
 from harness.progress import note, phase
 from harness.safety import CLUSTER_SCOPED_WRITES, check_fault_target
 from harness.settings import LabSettings, PipelineVersions
+from harness.spark_application import APP, GROUP, NAMESPACE, PLURAL, VERSION
 from harness.steps import run
 
 __all__ = ["PipelineResult", "pipeline_up"]
 
-NAMESPACE = "spark-pipeline"
 FIELD_MANAGER = "spark-chaos-harness"
 LAYER_TIMEOUT = 420.0
 DATA_TIMEOUT = 300.0
@@ -95,6 +97,11 @@ def pipeline_up(
         _wait_layer(settings, "CRDs", crd_docs, 120.0)
     timings["crds"] = time.monotonic() - step
     values = images.placeholders()
+    step = time.monotonic()
+    with phase("leftovers of an interrupted run (chaos marks)"), api_client(settings) as api:
+        for undone in sweep(api, values.get("tools_image")):
+            note(f"  {undone}")
+    timings["sweep"] = time.monotonic() - step
     for layer in layers():
         step = time.monotonic()
         with phase(layer.name):
@@ -253,14 +260,50 @@ def _wait_layer(
 
 def wait_for_data(settings: LabSettings, timeout: float = DATA_TIMEOUT) -> float:
     """Wait until the streaming query has counted input rows; return the count."""
-    with prometheus(settings) as prom:
+    with prometheus(settings) as prom, api_client(settings) as api:
 
         def probe() -> tuple[float | None, str]:
             rows = prom.query('sum(spark_stream_input_rows_total{query="events"})')
             total = rows[0][1] if rows else 0.0
-            return (total if total > 0 else None), f"input rows counted: {total:.0f}"
+            if total > 0:
+                return total, ""
+            return None, f"input rows counted: {total:.0f}; " + pipeline_state(api, prom)
 
         return wait_until("events flowing through the streaming query", probe, timeout, 3.0)
+
+
+def pipeline_state(api: client.ApiClient, prom: Prometheus) -> str:
+    """One line on why data may not flow: the application's state, the pipeline's pods
+    that are not ready, the scrape targets that are down, chaos objects left in place."""
+    parts = []
+    try:
+        app = client.CustomObjectsApi(api).get_namespaced_custom_object(
+            GROUP, VERSION, NAMESPACE, PLURAL, APP
+        )
+        state = (app.get("status") or {}).get("applicationState") or {}
+        parts.append(f"SparkApplication {state.get('state')} {state.get('errorMessage', '')}")
+    except client.ApiException as exc:
+        parts.append(f"SparkApplication unreadable ({exc.status})")
+    core = client.CoreV1Api(api)
+    unready = []
+    for pod in core.list_namespaced_pod(NAMESPACE).items:
+        statuses = pod.status.container_statuses or []
+        if pod.status.phase == "Succeeded" or (statuses and all(c.ready for c in statuses)):
+            continue
+        waiting = [c.state.waiting.reason for c in statuses if c.state and c.state.waiting]
+        unready.append(f"{pod.metadata.name} {pod.status.phase} {','.join(waiting)}".strip())
+    parts.append(f"pods not ready: {unready or 'none'}")
+    down = [
+        f"{labels.get('job', '?')}/{labels.get('pod', labels.get('instance', '?'))}"
+        for labels, _ in prom.query("up == 0")
+    ]
+    parts.append(f"targets down: {down or 'none'}")
+    policies = client.NetworkingV1Api(api).list_network_policy_for_all_namespaces(
+        label_selector=CHAOS_LABEL
+    )
+    if policies.items:
+        parts.append(f"chaos NetworkPolicies: {[p.metadata.name for p in policies.items]}")
+    return "; ".join(parts)
 
 
 def load_images(kind: Path, cluster: str, nodes: list[str], refs: list[str]) -> list[str]:
