@@ -37,6 +37,7 @@ __all__ = [
     "FILL_FILE",
     "READER_MOUNTS",
     "REPLICAS_MARK",
+    "SET_ASIDE_MARK",
     "application_problems",
     "broken_invariants",
     "budget_problems",
@@ -49,6 +50,8 @@ CHAOS_LABEL = "harness.local/chaos"
 """Every object a fault creates carries this label, so leftovers can be found."""
 CORDON_MARK = "harness.local/chaos-cordon"
 """On a node the harness cordoned; removed when it uncordons it (harness.chaos.leftovers)."""
+SET_ASIDE_MARK = "harness.local/chaos-set-aside"
+"""On an isolation's deny-all policy: the policies it set aside (JSON), to restore them."""
 REPLICAS_MARK = "harness.local/chaos-replicas"
 """On a Deployment the harness scaled to zero: the replicas it had; removed on restore."""
 FILL_FILE = ".harness-fill"

@@ -5,7 +5,8 @@ killed (SIGKILL, a CI job cancelled, a machine that stopped mid-test). What such
 leaves is still recognisable, because every fault marks what it touches:
 
 - NetworkPolicies and pods labelled ``harness.local/chaos`` (isolations, fillers,
-  pressure pods): deleted;
+  pressure pods): deleted, and the policies an isolation set aside (kept in its
+  annotation ``harness.local/chaos-set-aside``) created again;
 - nodes the harness cordoned (annotation ``harness.local/chaos-cordon``): uncordoned;
 - Deployments it scaled to zero (annotation ``harness.local/chaos-replicas``, the
   replicas they had): scaled back;
@@ -20,10 +21,19 @@ what makes ``pipeline up`` converge from any state a fault can leave.
 
 from __future__ import annotations
 
+import json
+
 from kubernetes import client
 
 from harness.integrity.collect import READER, ensure_reader
-from harness.invariants import CHAOS_LABEL, CORDON_MARK, FILL_FILE, READER_MOUNTS, REPLICAS_MARK
+from harness.invariants import (
+    CHAOS_LABEL,
+    CORDON_MARK,
+    FILL_FILE,
+    READER_MOUNTS,
+    REPLICAS_MARK,
+    SET_ASIDE_MARK,
+)
 from harness.kube import exec_in_pod
 from harness.spark_application import CONTROL, GROUP, NAMESPACE, PLURAL, VERSION
 
@@ -38,8 +48,17 @@ def sweep(api: client.ApiClient, tools_image: str | None) -> list[str]:
     net = client.NetworkingV1Api(api)
     for policy in net.list_network_policy_for_all_namespaces(label_selector=CHAOS_LABEL).items:
         ns, name = policy.metadata.namespace, policy.metadata.name
+        set_aside = json.loads((policy.metadata.annotations or {}).get(SET_ASIDE_MARK, "[]"))
         net.delete_namespaced_network_policy(name, ns)
         done.append(f"deleted chaos NetworkPolicy {ns}/{name}")
+        for body in set_aside:
+            try:
+                net.create_namespaced_network_policy(ns, body)
+            except client.ApiException as exc:
+                if exc.status != 409:  # 409: there again already (re-applied)
+                    raise
+                continue
+            done.append(f"restored NetworkPolicy {ns}/{body['metadata']['name']} it set aside")
     for pod in core.list_pod_for_all_namespaces(label_selector=CHAOS_LABEL).items:
         ns, name = pod.metadata.namespace, pod.metadata.name
         core.delete_namespaced_pod(name, ns, grace_period_seconds=0)

@@ -17,6 +17,7 @@ their next packet is checked, and dropped, as a new flow.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from harness.chaos.nodes import node_exec
 from harness.chaos.scope import FaultScope
 from harness.chaos.selectors import matches
 from harness.errors import HarnessError
-from harness.invariants import CHAOS_LABEL
+from harness.invariants import CHAOS_LABEL, SET_ASIDE_MARK
 
 __all__ = ["Isolation", "Partition", "isolate", "partition"]
 
@@ -118,7 +119,13 @@ def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) ->
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
-            "metadata": {"name": isolation.policy, "labels": {CHAOS_LABEL: "isolate"}},
+            "metadata": {
+                "name": isolation.policy,
+                "labels": {CHAOS_LABEL: "isolate"},
+                # What it set aside, so that a run killed before its rollback can be undone
+                # in full by the next one (harness.chaos.leftovers).
+                "annotations": {SET_ASIDE_MARK: json.dumps(isolation.set_aside)},
+            },
             "spec": {
                 "podSelector": {"matchLabels": dict(pod_labels)},
                 "policyTypes": ["Ingress", "Egress"],

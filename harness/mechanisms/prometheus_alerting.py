@@ -143,12 +143,13 @@ class PrometheusAlerting(MechanismTemplate):
                 self._stage(state)
         if "firing" in states:
             self._stage("pending", self.stages["firing"])  # pending can pass between reads
+        restored = self.stages.get("restored", float("inf"))
         for n in notifications(self.ctx.api, ALERT):
             if n.received_at <= self.fault_epoch:
                 continue
             if n.status == "firing":
                 self._stage("notified", n.received_at)
-            elif n.status == "resolved" and n.received_at > self.stages.get("restored", float("inf")):
+            elif n.status == "resolved" and n.received_at > restored:
                 self._stage("resolved", n.received_at)
         return f"alert {sorted(s for s in states if s) or 'inactive'}; stages {sorted(self.stages)}"
 

@@ -142,16 +142,25 @@ class BrowserSession:
             raise HarnessError(f"evaluating {expression[:80]!r}: {result['exceptionDetails']}")
         return result.get("result", {}).get("value")
 
-    def screenshot(self, out: Path) -> Path:
-        """A PNG of the whole page (beyond the viewport)."""
-        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, out: Path, height: int | None = None) -> Path:
+        """A PNG of the whole page (beyond the viewport), or of its top ``height`` pixels."""
+        if height is None:
+            shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        else:
+            width = int(self.evaluate("document.documentElement.scrollWidth"))
+            clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+            shot = self.call(
+                "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(shot["data"]))
         return out
 
 
-def screenshot(chromium: Path, page: Path, out: Path, width: int = 1280) -> Path:
-    """Open the report and write a full-page PNG of it."""
+def screenshot(
+    chromium: Path, page: Path, out: Path, width: int = 1280, height: int | None = None
+) -> Path:
+    """Open the report and write a PNG of it: the whole page, or its top ``height`` px."""
     with BrowserSession(chromium, width=width) as browser:
         browser.open(page)
-        return browser.screenshot(out)
+        return browser.screenshot(out, height)

@@ -70,7 +70,7 @@ def report_command(args: argparse.Namespace) -> int:
         from harness.host.chromium import ensure_chromium
         from harness.report.browser import screenshot
 
-        shot = screenshot(ensure_chromium(), page, Path(args.screenshot), args.width)
+        shot = screenshot(ensure_chromium(), page, Path(args.screenshot), args.width, args.height)
         note(f"screenshot: {shot}")
     return 0
 
@@ -93,4 +93,7 @@ def add_report_parser(sub: Any) -> None:
         "--screenshot", metavar="PNG", help="also write a full-page screenshot (headless Chromium)"
     )
     p.add_argument("--width", type=int, default=1280, help="screenshot width in pixels")
+    p.add_argument(
+        "--height", type=int, default=None, help="only the page's top HEIGHT pixels (default: all)"
+    )
     p.set_defaults(func=report_command)
