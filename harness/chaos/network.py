@@ -2,9 +2,10 @@
 
 NetworkPolicies only add allowances: a deny policy cannot take back what another policy
 allows. So isolating pods takes two steps, both undone by the rollback registered first:
-the namespace's policies that select the target pods are set aside (their allowances
-vanish, for every pod they select), and a deny-all policy labelled ``harness.local/chaos``
-selects the targets (so the isolation holds in a namespace without a default deny too).
+the namespace's policies that select the target pods are set aside, each replaced by
+stand-ins that select the same pods except the targets (``stand_ins``: so no other pod
+loses an allowance), and a deny-all policy labelled ``harness.local/chaos`` selects the
+targets (so the isolation holds in a namespace without a default deny too).
 The fault's leftover check finds its chaos policy left or a policy it set aside not
 restored; the invariants find any chaos policy, and a missing declared one.
 
@@ -30,7 +31,7 @@ from harness.chaos.selectors import matches
 from harness.errors import HarnessError
 from harness.invariants import CHAOS_LABEL, SET_ASIDE_MARK
 
-__all__ = ["Isolation", "Partition", "isolate", "partition"]
+__all__ = ["Isolation", "Partition", "isolate", "partition", "stand_ins"]
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Isolation:
     namespace: str
     policy: str
     set_aside: list[dict[str, Any]] = field(default_factory=list)
+    stand_ins: list[str] = field(default_factory=list)
+    """Copies of the set-aside policies that exclude the targets (chaos-labelled)."""
 
     @property
     def set_aside_names(self) -> list[str]:
@@ -57,17 +60,46 @@ def _plain(policy: client.V1NetworkPolicy, api: client.ApiClient) -> dict[str, A
     return body
 
 
+def stand_ins(
+    policy: dict[str, Any], pod_labels: Mapping[str, str], tag: str
+) -> list[dict[str, Any]]:
+    """Copies of a policy that select what it selects except the pods matching pod_labels.
+
+    "Not (k1=v1 and ... and kn=vn)" is a union of selectors, one per key: copy i adds
+    k1=v1 ... k(i-1)=v(i-1) and ki NotIn [vi] (NotIn also matches pods without the key).
+    Allowances add up across policies, so the copies together keep every other pod's
+    allowances while the original is set aside.
+    """
+    copies = []
+    items = list(pod_labels.items())
+    for i, (key, value) in enumerate(items):
+        body = json.loads(json.dumps(policy))
+        meta = body["metadata"]
+        meta["name"] = f"{meta['name']}-keep-{tag}-{i}"
+        meta["labels"] = {**(meta.get("labels") or {}), CHAOS_LABEL: "isolate-keep"}
+        meta.pop("annotations", None)
+        chosen = body["spec"].setdefault("podSelector", {})
+        chosen["matchExpressions"] = [
+            *(chosen.get("matchExpressions") or []),
+            *({"key": k, "operator": "In", "values": [v]} for k, v in items[:i]),
+            {"key": key, "operator": "NotIn", "values": [value]},
+        ]
+        copies.append(body)
+    return copies
+
+
 def _restore(net: client.NetworkingV1Api, isolation: Isolation) -> None:
-    try:
-        net.delete_namespaced_network_policy(isolation.policy, isolation.namespace)
-    except client.ApiException as exc:
-        if exc.status != 404:
-            raise
     for body in isolation.set_aside:
         try:
             net.create_namespaced_network_policy(isolation.namespace, body)
         except client.ApiException as exc:
             if exc.status != 409:
+                raise
+    for name in [isolation.policy, *isolation.stand_ins]:
+        try:
+            net.delete_namespaced_network_policy(name, isolation.namespace)
+        except client.ApiException as exc:
+            if exc.status != 404:
                 raise
 
 
@@ -80,8 +112,9 @@ def _not_restored(
     }
     problems = []
     where = isolation.namespace
-    if isolation.policy in live:
-        problems.append(f"chaos NetworkPolicy {where}/{isolation.policy} left")
+    for name in [isolation.policy, *isolation.stand_ins]:
+        if name in live:
+            problems.append(f"chaos NetworkPolicy {where}/{name} left")
     for body in isolation.set_aside:
         name = body["metadata"]["name"]
         if name not in live:
@@ -132,6 +165,11 @@ def isolate(scope: FaultScope, namespace: str, pod_labels: Mapping[str, str]) ->
             },
         },
     )
+    # Stand-ins first, then the originals go: the other pods never lose an allowance.
+    for body in isolation.set_aside:
+        for copy in stand_ins(body, pod_labels, digest):
+            isolation.stand_ins.append(copy["metadata"]["name"])
+            net.create_namespaced_network_policy(namespace, copy)
     for body in isolation.set_aside:
         net.delete_namespaced_network_policy(body["metadata"]["name"], namespace)
     return isolation

@@ -7,9 +7,11 @@ aside, a deny-all selects them, and their live flows are cut (conntrack entries
 deleted on every node: kube-router accepts packets of established flows before any
 policy). It landed when the deny-all exists and the flows were deleted. The partition
 is held for HOLD seconds, then lifted by the mechanism (the rollback stays registered).
-NetworkPolicies only add allowances, so setting a policy aside also takes its
-allowances from the other pods it selects (07's spark-internal selects the driver too):
-for HOLD seconds the driver is not scraped and cannot reach the broker either.
+Only the executors are cut: the policies that select them are replaced by stand-ins
+that select the same pods minus the executors (harness.chaos.network.stand_ins), so the
+driver, the broker, the producers and the scrapes keep their allowances. Setting 07's
+policies aside whole (the first version) also cut DNS, the scrapes and every producer
+for the hold, since NetworkPolicies only add allowances.
 Verification: after the lift, every executor that was ready before the strike is ready
 again under the same pod (no executor was declared lost: HOLD < spark.network.timeout,
 which the bound reads live), the driver keeps its UID, and the query makes progress
