@@ -8,9 +8,9 @@ killed. It landed when the container ended with reason OOMKilled, exit 137 (seen
 after the strike).
 Verification: the executor count is back to ``executor.instances`` under the same driver
 UID, the application stays RUNNING, the stream makes progress after the replacement, and
-the replacement itself runs tasks: the driver's REST API (``/api/v1/applications/<id>/
-executors``, read inside the driver pod) shows completed tasks on the new executor id.
-A survivor alone could carry the stream; without that check a replacement that never
+the replacement itself runs tasks: the driver's REST API (``allexecutors``, read inside
+the driver pod: SparkApplication.driver_executors) shows completed tasks on the new
+executor id. A survivor alone could carry the stream; without that check a replacement that never
 worked would pass. MTTR is OOM kill → executor count restored.
 Integrity: the window's events, exactly once (task retry re-runs the lost tasks).
 
@@ -28,30 +28,20 @@ the new pod (seen 3.6 s after the OOM kill, 2026-12-02).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, ClassVar
 
 from harness.chaos.memory import oom_kill
-from harness.kube import exec_in_pod
 from harness.mechanisms.executors import ExecutorLoss
 from harness.mechanisms.model import Term
 from harness.mechanisms.template import register
 
 __all__ = ["EXECUTOR_JVM", "ExecutorOom"]
 
-EXECUTOR_JVM = "org.apache.spark.executor.KubernetesExecutorBackend"
+EXECUTOR_JVM = "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"
 CONTAINER = "spark-kubernetes-executor"
 TASKS_WITHIN = 120.0
 """How long the replacement has to complete a task once it is ready: a few 5 s batches."""
-_EXECUTORS = """
-import json, urllib.request
-base = "http://localhost:4040/api/v1/applications"
-app = json.load(urllib.request.urlopen(base, timeout=5))[0]["id"]
-rows = json.load(urllib.request.urlopen(f"{base}/{app}/executors", timeout=5))
-print(json.dumps([{k: r.get(k) for k in ("id", "isActive", "completedTasks", "failedTasks")}
-                  for r in rows]))
-"""
 
 
 @register
@@ -70,7 +60,9 @@ class ExecutorOom(ExecutorLoss):
 
     def strike(self) -> dict[str, Any]:
         victim = self.victim()
-        self.known = {e["id"] for e in self._executors()} if not self.negative_control else set()
+        self.known = (
+            set() if self.negative_control else {e["id"] for e in self.app.driver_executors()}
+        )
         return oom_kill(self.ctx, self.ctx.namespace, victim, CONTAINER, EXECUTOR_JVM)
 
     def check(self) -> None:
@@ -80,7 +72,9 @@ class ExecutorOom(ExecutorLoss):
         deadline = time.monotonic() + TASKS_WITHIN
         rows: list[dict[str, Any]] = []
         while True:
-            rows = [e for e in self._executors() if e["id"] not in self.known | {"driver"}]
+            rows = [
+                e for e in self.app.driver_executors() if e["id"] not in self.known | {"driver"}
+            ]
             if any((e.get("completedTasks") or 0) > 0 for e in rows):
                 break
             if time.monotonic() > deadline:
@@ -92,20 +86,3 @@ class ExecutorOom(ExecutorLoss):
                 f"no replacement executor completed a task within {TASKS_WITHIN:.0f}s"
                 f" of being ready (driver REST API: {rows})"
             )
-
-    def _executors(self) -> list[dict[str, Any]]:
-        """The driver's executors as its REST API lists them (id, active, task counts)."""
-        driver = self.app.driver()
-        if driver is None:
-            return []
-        code, out = exec_in_pod(
-            self.ctx.core,
-            self.ctx.namespace,
-            driver.metadata.name,
-            ["python3", "-c", _EXECUTORS],
-            20,
-        )
-        if code != 0:
-            return []
-        rows: list[dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
-        return rows
