@@ -13,6 +13,7 @@ seconds of its first and latest completed micro-batch) and ``spark_stream_first_
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from kubernetes import client
 
 from harness.cluster.timing import parse_duration
 from harness.deploy.manifests import load_documents
+from harness.errors import ObserverUnavailable
+from harness.kube import exec_in_pod
 from harness.observe.prometheus import Prometheus
 from harness.observe.wait import wait_until
 
@@ -37,6 +40,14 @@ GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
 MANIFEST = "05-spark-application.yaml"
 RECREATE_TIMEOUT = 300.0
 """Delete, then submit + driver JVM + executors + first batch on two cores, with margin."""
+_ALL_EXECUTORS = """
+import json, urllib.request
+base = "http://localhost:4040/api/v1/applications"
+app = json.load(urllib.request.urlopen(base, timeout=5))[0]["id"]
+rows = json.load(urllib.request.urlopen(f"{base}/{app}/allexecutors", timeout=5))
+keys = ("id", "isActive", "removeReason", "completedTasks", "failedTasks")
+print(json.dumps([{k: r.get(k) for k in keys} for r in rows]))
+"""
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,26 @@ class SparkApplication:
         """The running driver pod, if there is one."""
         drivers = self.pods("driver")
         return drivers[0] if drivers else None
+
+    def driver_executors(self) -> list[dict[str, Any]]:
+        """Every executor its running driver knows, live and removed, as the driver's REST
+        API lists them (``allexecutors``: id, isActive, removeReason, completedTasks,
+        failedTasks; removeReason is the reason the driver recorded), read inside the
+        driver pod. ObserverUnavailable when there is no running driver or its API
+        cannot be read."""
+        driver = self.driver()
+        if driver is None:
+            raise ObserverUnavailable(f"no running driver of {self.name} to list its executors")
+        name = driver.metadata.name
+        command = ["python3", "-c", _ALL_EXECUTORS]
+        code, out = exec_in_pod(client.CoreV1Api(self.api), self.namespace, name, command, 20)
+        rows = [line for line in out.splitlines() if line.startswith("[")]
+        if code != 0 or not rows:
+            raise ObserverUnavailable(
+                f"the REST API of driver {name} could not be read (exit {code}): {out[-300:]}"
+            )
+        executors: list[dict[str, Any]] = json.loads(rows[-1])
+        return executors
 
     def manifest(self) -> dict[str, Any]:
         """The SparkApplication as 05 declares it, rendered with this cluster's images

@@ -1,12 +1,14 @@
 """Faults and their rollbacks: every fault registers how to undo it before it strikes.
 
-pods     - delete a pod; freeze (SIGSTOP, thawed on rollback) or kill processes in one
-nodes    - cordon, drain (Eviction API, as kubectl), stop a node's container
-volumes  - fill a claim to 100% and hold it there
-network  - isolate pods (set the selecting NetworkPolicies aside, deny all)
-pressure - CPU burners and a memory hog pinned to a node
+pods      - delete a pod; freeze (SIGSTOP, thawed on rollback) or kill processes in one
+nodes     - cordon, drain (Eviction API, as kubectl), stop a node's container
+evictions - evict one pod with its grace period (its preStop hook runs), as a drain does
+volumes   - fill a claim to 100% and hold it there
+network   - isolate pods (set the selecting NetworkPolicies aside, deny all)
+pressure  - CPU burners and a memory hog pinned to a node
 """
 
+from harness.chaos.evictions import evict
 from harness.chaos.network import Isolation, isolate
 from harness.chaos.nodes import cordon, drain, start_node, stop_node
 from harness.chaos.pods import delete_pod, freeze_process, kill_process
@@ -26,6 +28,7 @@ __all__ = [
     "cpu_pressure",
     "delete_pod",
     "drain",
+    "evict",
     "fill_volume",
     "freeze_process",
     "isolate",

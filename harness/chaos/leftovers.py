@@ -10,7 +10,8 @@ leaves is still recognisable, because every fault marks what it touches:
 - nodes the harness cordoned (annotation ``harness.local/chaos-cordon``): uncordoned;
 - Deployments it scaled to zero (annotation ``harness.local/chaos-replicas``, the
   replicas they had): scaled back;
-- the negative controls' twin SparkApplication: deleted;
+- the SparkApplications a run creates beside 05's (the controls' twin,
+  dynamic_allocation's ``events-autoscale``): deleted;
 - fill files on the pipeline's claims: removed (through the reader pod).
 
 Seen on CI (2026-12-02): a run killed mid-fault left the stream at zero input rows, and
@@ -96,15 +97,22 @@ def _scaled_down(apps: client.AppsV1Api) -> list[str]:
     return done
 
 
+EXTRA_APPLICATIONS = (CONTROL, "events-autoscale")
+"""Applications a run creates beside 05's: the controls' twin, dynamic_allocation's own."""
+
+
 def _twin(api: client.ApiClient) -> list[str]:
     custom = client.CustomObjectsApi(api)
-    try:
-        custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, CONTROL)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return []
-        raise
-    return [f"deleted the control twin SparkApplication {NAMESPACE}/{CONTROL}"]
+    done = []
+    for name in EXTRA_APPLICATIONS:
+        try:
+            custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, name)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                continue
+            raise
+        done.append(f"deleted SparkApplication {NAMESPACE}/{name} a run created")
+    return done
 
 
 def _claims_mounted(core: client.CoreV1Api) -> bool:

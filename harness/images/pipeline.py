@@ -4,7 +4,7 @@ Offline, every image is built here and cached by recipe like the lab's:
 
 * Spark: Debian's JRE 17 + the Spark distribution carried by the pyspark sdist (jars,
   bin/, the Python package, py4j) + the Kafka connector jars from Maven Central + our
-  driver/executor entrypoint (the sdist has none).
+  driver/executor entrypoint and executor decommission script (the sdist has neither).
 * the Spark operator: the Spark image + the operator compiled from the Go module proxy
   (it runs spark-submit, so it needs the distribution too).
 * Kafka: Debian's JRE 17 + the broker's runtime closure resolved by Maven.
@@ -275,8 +275,14 @@ def _java_images(
     )
     sdist = fetch_sdist("pyspark", p.spark, logs)
     entrypoint = ASSETS / "spark" / "entrypoint.sh"
+    decom = ASSETS / "spark" / "decom.sh"
     spark_recipe = _digest(
-        jre_tar.stem, sdist.name, connector.name, entrypoint.read_text(), _LAYOUT_VERSION
+        jre_tar.stem,
+        sdist.name,
+        connector.name,
+        entrypoint.read_text(),
+        decom.read_text(),
+        _LAYOUT_VERSION,
     )
     spark = f"harness.local/spark:{p.spark}-{spark_recipe}"
     if not has_image(spark, spark_recipe):
@@ -290,11 +296,15 @@ def _java_images(
                     f"FROM {jre}",
                     "COPY spark /opt/spark",
                     "COPY entrypoint.sh /opt/entrypoint.sh",
+                    # The executors' preStop hook under decommission, where upstream's
+                    # image has its own (spark.kubernetes.decommission.script).
+                    "COPY decom.sh /opt/decom.sh",
                     f"RUN echo 'spark:x:{SPARK_UID}:{SPARK_UID}:spark:/opt/spark:/bin/bash'"
                     " >> /etc/passwd"
                     f" && echo 'spark:x:{SPARK_UID}:' >> /etc/group"
                     " && mkdir -p /opt/spark/work-dir /opt/spark/conf"
-                    f" && chown {SPARK_UID}:{SPARK_UID} /opt/spark/work-dir",
+                    f" && chown {SPARK_UID}:{SPARK_UID} /opt/spark/work-dir"
+                    " && chmod 0755 /opt/decom.sh",
                     "ENV SPARK_HOME=/opt/spark",
                     "ENV PYTHONPATH=/opt/spark/python/lib/pyspark.zip:"
                     "/opt/spark/python/lib/py4j-src.zip",
@@ -306,7 +316,7 @@ def _java_images(
                     'ENTRYPOINT ["/opt/entrypoint.sh"]',
                 ]
             ),
-            {"spark": dist, "entrypoint.sh": entrypoint},
+            {"spark": dist, "entrypoint.sh": entrypoint, "decom.sh": decom},
         )
 
     operator_recipe = _digest(spark_recipe, pipeline_programs(p)["spark-operator"].recipe())

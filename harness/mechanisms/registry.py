@@ -66,6 +66,13 @@ _ALL = (
         "input burst, then idle",
         "executors rise under backlog and fall after idle timeout",
         "dynamic allocation off",
+        touches_data=False,
+        notes=(
+            "Runs on an application of its own beside the job (05 fixes the job's executors, "
+            "and its Kafka source keeps every executor busy while data flows), whose sink "
+            "is on the executors' emptyDirs: the burst is checked by count (every event "
+            "read once), not reconciled.",
+        ),
     ),
     Mechanism(
         8,
@@ -97,9 +104,15 @@ _ALL = (
         11,
         "executor_decommission",
         "Spark graceful decommission",
-        "drain a node that runs executors",
-        "executors evicted, no failed tasks, exactly-once holds",
-        "decommission off",
+        "evict one executor pod via the Eviction API, as a drain does",
+        "exit 0 through its preStop hook, the driver records a decommission, no failed "
+        "tasks, replaced under the same driver, exactly-once holds",
+        "spark.decommission.enabled unset",
+        notes=(
+            "A whole node is not drained: the broker's PodDisruptionBudget refuses its "
+            "eviction, and a cordoned worker leaves the other one to take every "
+            "replacement. The eviction is what a drain does to each executor.",
+        ),
     ),
     Mechanism(
         12,

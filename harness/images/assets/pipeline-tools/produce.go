@@ -37,7 +37,14 @@ HTTP endpoints on --listen:
   GET  /metrics           Prometheus text format 0.0.4
   GET  /burn?seconds=N    burn one CPU core for N seconds (max 600), 202
 
-SIGTERM or SIGINT stops producing, flushes and exits 0 within 5 s.`
+SIGTERM or SIGINT stops producing, flushes and exits 0 within 5 s.
+
+With --count N it is a burst instead of the service: N events (seq 1..N, one
+run) written as fast as the broker acknowledges them, round-robin over the
+topic's partitions, without HTTP; it prints one JSON line
+{"topic","producer","run","count","acked","failed","partitions":{"0":n,...},
+"seconds","first_error"} and exits 0 when every event was acknowledged, 1
+otherwise.`
 
 // runProduce implements the produce subcommand.
 func runProduce(args []string) error {
@@ -47,6 +54,7 @@ func runProduce(args []string) error {
 	rate := cmd.Float("rate", "EVENTS_PER_SECOND", 20, "events per second")
 	producerID := cmd.String("producer-id", "PRODUCER_ID", "", "producer id, the record key and \"producer\" field; empty means $HOSTNAME")
 	listen := cmd.String("listen", "LISTEN", ":8080", "HTTP listen address")
+	count := cmd.Int64("count", "", 0, "write this many events as one burst, then exit (0: run the service)")
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -70,11 +78,16 @@ func runProduce(args []string) error {
 		return usagef("--brokers is empty")
 	case *topic == "":
 		return usagef("--topic is empty")
+	case *count < 0:
+		return usagef("--count must not be negative, got %d", *count)
 	}
 
 	run, err := randomRunID()
 	if err != nil {
 		return err
+	}
+	if *count > 0 {
+		return runBurst(splitList(*brokers), *topic, *producerID, run, *count)
 	}
 	interval := time.Duration(float64(time.Second) / *rate)
 	st := &ingestState{producer: *producerID, run: run, readyWindow: max(30*time.Second, 3*interval)}
