@@ -109,8 +109,14 @@ class NetworkPartitionRecovery(MechanismTemplate):
     def mttr(self, recovered_at: float) -> float:
         return recovered_at - self.lifted
 
+    def _progress_after_lift(self) -> float:
+        """Epoch of the latest batch Prometheus has seen, once it is after the lift; else 0.
+        (The same driver goes on: its first-progress metric is from before the fault.)"""
+        last = self.app.last_progress()
+        return last if last > self.lifted else 0.0
+
     def recovered(self) -> Seen[float]:
-        first = self.app.first_progress_after(self.lifted)
+        first = self._progress_after_lift()
         ready = {p.metadata.name for p in self.app.pods("executor", ready=True)}
         seen = f"executors ready {sorted(ready)}; first progress after the lift {first}"
         if first and self.ready_before <= ready:
@@ -133,7 +139,7 @@ class NetworkPartitionRecovery(MechanismTemplate):
         created = sorted(self.app.pod_names("executor") - self.before)
         drivers = self.app.pods("driver")
         same = len(drivers) == 1 and drivers[0].metadata.uid == self.driver_uid
-        progress = self.app.first_progress_after(self.lifted)
+        progress = self._progress_after_lift()
         refused = ""
         if same:
             log = self.ctx.core.read_namespaced_pod_log(
@@ -159,7 +165,7 @@ class NetworkPartitionRecovery(MechanismTemplate):
         return None, seen
 
     def control_healed(self) -> Seen[float]:
-        first = self.app.first_progress_after(self.lifted)
+        first = self._progress_after_lift()
         return (first or None), f"first progress after the lift {first}"
 
 

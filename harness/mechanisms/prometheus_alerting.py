@@ -123,6 +123,7 @@ class PrometheusAlerting(MechanismTemplate):
             raise FaultNotLanded("no running driver to take away")
         self.stages: dict[str, float] = {}
         self.target_back = False
+        self.absent_since: float | None = None
         self.operator: ScaledDown = scale_to_zero(self.ctx, *OPERATOR)
         gone = delete_pod(self.ctx, self.ctx.namespace, driver.metadata.name, verify_gone=True)
         return {"operator": self.operator.evidence, "driver": gone}
@@ -184,15 +185,25 @@ class PrometheusAlerting(MechanismTemplate):
         seen = self._observe()
         deadline = sum(t.seconds for t in self.alert_terms)
         past = time.time() - self.fault_epoch
-        up = self.ctx.prom.query(f"{TARGET} == 1")
-        if up:
+        up = bool(self.ctx.prom.query(f"{TARGET} == 1"))
+        # The deleted driver's last sample answers `up == 1` until its series goes stale
+        # (a scrape or two): the target counts as gone from the first read without it,
+        # and as back if it answers again after that.
+        if not up and self.absent_since is None:
+            self.absent_since = time.time()
+        elif up and self.absent_since is not None:
             self.target_back = True
-        seen = f"{seen}; driver target up: {bool(up)}; {past:.0f}s of the {deadline:.0f}s bound"
-        if past >= deadline and not self.target_back and not self.stages:
+        seen = f"{seen}; driver target up: {up}; {past:.0f}s of the {deadline:.0f}s bound"
+        if (
+            past >= deadline
+            and self.absent_since is not None
+            and not self.target_back
+            and not self.stages
+        ):
             return {
                 "seconds_after_fault": round(past, 1),
                 "alert_bound_s": deadline,
-                "driver_target_up": False,
+                "target_absent_after_s": round(self.absent_since - self.fault_epoch, 1),
                 "alerts": [],
                 "notifications": [],
             }, seen

@@ -18,6 +18,7 @@ from harness.fixtures.cluster import Lab
 from harness.fixtures.faults import LabFaults
 from harness.fixtures.workloads import pod_manifest
 from harness.invariants import CHAOS_LABEL, CORDON_MARK, REPLICAS_MARK
+from harness.observe.wait import wait_until
 
 pytestmark = pytest.mark.disruptive
 
@@ -35,6 +36,13 @@ def _deployment(lab: Lab, namespace: str) -> None:
         },
     }
     client.AppsV1Api(lab.api).create_namespaced_deployment(namespace, body)
+
+    def running() -> tuple[bool | None, str]:
+        pods = lab.core.list_namespaced_pod(namespace, label_selector="app=sleeper").items
+        phases = [p.status.phase for p in pods]
+        return (True if "Running" in phases else None), f"sleeper pods {phases}"
+
+    wait_until("a sleeper pod Running", running, 90.0)
 
 
 def test_sweep_undoes_a_cordon_an_isolation_and_a_scale_down(
