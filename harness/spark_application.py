@@ -285,7 +285,6 @@ def control_twin(doc: dict[str, Any], name: str = CONTROL, query: str = CONTROL_
     twin = copy.deepcopy(doc)
     twin["metadata"]["name"] = name
     twin["metadata"]["labels"]["app.kubernetes.io/name"] = name
-    twin["spec"]["sparkConf"]["spark.kubernetes.executor.podNamePrefix"] = name
     for role in ("driver", "executor"):
         part = twin["spec"][role]
         part["labels"]["app.kubernetes.io/name"] = name

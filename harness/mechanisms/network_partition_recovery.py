@@ -174,4 +174,7 @@ def _short_timeout(manifest: dict[str, Any]) -> None:
     conf = manifest["spec"]["sparkConf"]
     conf["spark.network.timeout"] = CONTROL_TIMEOUT
     conf["spark.executor.heartbeatInterval"] = "3s"
+    # The driver checks for expired executors every spark.network.timeoutInterval (60 s by
+    # default), and Spark refuses a timeout shorter than that interval at start.
+    conf["spark.network.timeoutInterval"] = "2s"
     no_replacements(manifest)
