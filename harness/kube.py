@@ -7,7 +7,17 @@ from kubernetes import client, config, stream
 from harness.errors import HarnessError
 from harness.settings import LabSettings
 
-__all__ = ["api_client", "exec_in_pod"]
+__all__ = ["api_client", "exec_in_pod", "read_pod"]
+
+
+def read_pod(core: client.CoreV1Api, namespace: str, name: str) -> client.V1Pod | None:
+    """The pod, or None when there is none by that name (404)."""
+    try:
+        return core.read_namespaced_pod(name, namespace)
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def api_client(settings: LabSettings) -> client.ApiClient:

@@ -16,6 +16,7 @@ from kubernetes import client
 
 from harness.chaos.scope import FaultScope
 from harness.errors import FaultNotLanded, WaitTimeout
+from harness.kube import read_pod
 from harness.observe.wait import wait_until
 
 __all__ = ["TERMINATING_TIMEOUT", "evict", "evict_pod", "terminating"]
@@ -64,15 +65,6 @@ def terminating(pod: client.V1Pod | None, uid: str) -> str:
     return ""
 
 
-def _read(core: client.CoreV1Api, namespace: str, name: str) -> client.V1Pod | None:
-    try:
-        return core.read_namespaced_pod(name, namespace)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def evict(
     scope: FaultScope, namespace: str, name: str, timeout: float = TERMINATING_TIMEOUT
 ) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def evict(
     budget: 429), or the pod is not on its way out within ``timeout``.
     """
     core = client.CoreV1Api(scope.api)
-    pod = _read(core, namespace, name)
+    pod = read_pod(core, namespace, name)
     if pod is None:
         raise FaultNotLanded(f"no pod {namespace}/{name} to evict")
     uid = pod.metadata.uid
@@ -97,7 +89,7 @@ def evict(
         )
 
     def probe() -> tuple[str | None, str]:
-        how = terminating(_read(core, namespace, name), uid)
+        how = terminating(read_pod(core, namespace, name), uid)
         return (how or None), f"pod {namespace}/{name} uid {uid} not terminating"
 
     try:

@@ -20,7 +20,7 @@ from kubernetes import client
 
 from harness.chaos.scope import FaultScope
 from harness.errors import FaultNotLanded
-from harness.kube import exec_in_pod
+from harness.kube import exec_in_pod, read_pod
 
 __all__ = ["delete_pod", "freeze_process", "kill_process"]
 
@@ -28,15 +28,6 @@ GONE_TIMEOUT = 60.0
 """Grace 0 removes the API object at once; a grace period of seconds, with margin."""
 KILLED_TIMEOUT = 30.0
 """SIGKILL ends a process at once; the kubelet reports a dead container within seconds."""
-
-
-def _read_pod(core: client.CoreV1Api, namespace: str, name: str) -> client.V1Pod | None:
-    try:
-        return core.read_namespaced_pod(name, namespace)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
 
 
 def delete_pod(
@@ -54,7 +45,7 @@ def delete_pod(
     the same name is fine) and raises FaultNotLanded if one still does after ``timeout``.
     """
     core = client.CoreV1Api(scope.api)
-    pod = _read_pod(core, namespace, name)
+    pod = read_pod(core, namespace, name)
     if pod is None:
         raise FaultNotLanded(f"no pod {namespace}/{name} to delete")
     uid = pod.metadata.uid
@@ -92,7 +83,7 @@ def delete_pod(
 
 def _uid_gone(core: client.CoreV1Api, namespace: str, name: str, uid: str) -> str:
     """How the pod with this UID is seen gone; empty while it still exists."""
-    pod = _read_pod(core, namespace, name)
+    pod = read_pod(core, namespace, name)
     if pod is None:
         return "deleted"
     if pod.metadata.uid != uid:
@@ -170,7 +161,7 @@ def freeze_process(scope: FaultScope, namespace: str, pod: str, pattern: str) ->
         # either; the leftover check below is what proves the thaw.
 
     def still_frozen() -> list[str]:
-        if not frozen or _read_pod(core, namespace, pod) is None:
+        if not frozen or read_pod(core, namespace, pod) is None:
             return []
         states = _states(core, namespace, pod, frozen)
         return [
@@ -218,7 +209,7 @@ def _ended(
     pids: list[int],
 ) -> str:
     """How the killed pids' end is seen now; empty while any of them still lives."""
-    now = _read_pod(core, namespace, pod)
+    now = read_pod(core, namespace, pod)
     if now is None:
         return "pod deleted"
     if now.metadata.uid != uid:
@@ -248,7 +239,7 @@ def kill_process(
     FaultNotLanded when nothing matched, pkill failed, or a pid outlives ``timeout``.
     """
     core = client.CoreV1Api(scope.api)
-    target = _read_pod(core, namespace, pod)
+    target = read_pod(core, namespace, pod)
     if target is None:
         raise FaultNotLanded(f"no pod {namespace}/{pod} to kill processes in")
     uid, before = target.metadata.uid, _containers(target)

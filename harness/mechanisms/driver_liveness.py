@@ -33,6 +33,7 @@ from kubernetes import client
 
 from harness.chaos.pods import freeze_process
 from harness.errors import FaultNotLanded
+from harness.kube import read_pod
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.template import MechanismTemplate, Seen, register
@@ -117,7 +118,7 @@ class DriverLiveness(MechanismTemplate):
     def control_failed(self) -> Seen[dict[str, Any]]:
         past = time.time() - self.fault_epoch
         detect = sum(t.seconds for t in self.detect_terms)
-        pod = _read(self.ctx.core, self.ctx.namespace, self.driver)
+        pod = read_pod(self.ctx.core, self.ctx.namespace, self.driver)
         state = self.app.state()
         same = pod is not None and pod.metadata.uid == self.driver_uid
         status = _container(pod) if pod is not None else None
@@ -147,7 +148,7 @@ class DriverLiveness(MechanismTemplate):
         return None, seen
 
     def control_healed(self) -> Seen[float]:
-        pod = _read(self.ctx.core, self.ctx.namespace, self.driver)
+        pod = read_pod(self.ctx.core, self.ctx.namespace, self.driver)
         status = _container(pod) if pod is not None else None
         gone = pod is None or pod.metadata.uid != self.driver_uid
         running = bool(status and status.state and status.state.running)
@@ -183,15 +184,6 @@ def _detect_terms(probe: dict[str, Any]) -> tuple[Term, ...]:
 def _without_probe(manifest: dict[str, Any]) -> None:
     for container in manifest["spec"]["driver"]["template"]["spec"]["containers"]:
         container.pop("livenessProbe", None)
-
-
-def _read(core: client.CoreV1Api, namespace: str, name: str) -> client.V1Pod | None:
-    try:
-        return core.read_namespaced_pod(name, namespace)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
 
 
 def _container(pod: client.V1Pod) -> Any:

@@ -11,10 +11,18 @@ import time
 from typing import Any, ClassVar
 
 from harness.errors import FaultNotLanded
+from harness.mechanisms.context import MechanismContext
 from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.template import MechanismTemplate, Seen
+from harness.spark_application import SparkApplication
 
-__all__ = ["REFUSAL", "ExecutorLoss", "no_replacements"]
+__all__ = [
+    "REFUSAL",
+    "ExecutorLoss",
+    "allocator_refusal",
+    "executors_ready",
+    "no_replacements",
+]
 
 REFUSAL = "pod creation limit"
 """In the driver's log when its allocator refuses an executor pod past the maximum."""
@@ -32,11 +40,8 @@ class ExecutorLoss(MechanismTemplate):
         self.start_twin(no_replacements)
 
     def steady_state(self) -> Seen[bool]:
-        self.want = int(self.app.get()["spec"]["executor"].get("instances", 1))
-        drivers, executors = self.app.pods("driver"), self.app.pods("executor", ready=True)
-        held = len(drivers) == 1 and len(executors) == self.want
-        seen = f"{len(drivers)} driver(s), {len(executors)}/{self.want} executors ready"
-        return (True if held else None), seen
+        self.want, seen = executors_ready(self.app)
+        return seen
 
     def bound(self) -> Bound:
         delay = self.app.spark_conf("spark.kubernetes.allocation.batch.delay", "1s")
@@ -109,7 +114,7 @@ class ExecutorLoss(MechanismTemplate):
             f"{past:.0f}s of the {self.outcome.bound.seconds:.0f}s bound: {ready}/{self.want}"
             f" executors ready, replacements created {created}, driver unchanged={same}"
         )
-        refused = self._refusal(drivers[0].metadata.name, past) if same else ""
+        refused = allocator_refusal(self.ctx, drivers[0].metadata.name, past) if same else ""
         waited = past >= self.outcome.bound.seconds or bool(refused)
         if waited and same and not created and ready < self.want:
             return {
@@ -122,15 +127,26 @@ class ExecutorLoss(MechanismTemplate):
             }, seen
         return None, seen
 
-    def _refusal(self, driver: str, past: float) -> str:
-        """The driver's log line that says its allocator refused a new executor pod since
-        the fault (Spark 4.1+ ``Exceed the pod creation limit``): the executor id counter
-        only grows, so once refused, no replacement can ever come and the control's
-        evidence is certain before the bound has passed."""
-        text = self.ctx.core.read_namespaced_pod_log(
-            driver, self.ctx.namespace, since_seconds=int(past) + 2, tail_lines=2000
-        )
-        return next((line[-300:] for line in text.splitlines() if REFUSAL in line), "")
+
+def executors_ready(app: SparkApplication) -> tuple[int, Seen[bool]]:
+    """The application's executor.instances, and whether one driver and that many ready
+    executors run: the steady state of a fault on executors."""
+    want = int(app.get()["spec"]["executor"].get("instances", 1))
+    drivers, executors = app.pods("driver"), app.pods("executor", ready=True)
+    held = len(drivers) == 1 and len(executors) == want
+    seen = f"{len(drivers)} driver(s), {len(executors)}/{want} executors ready"
+    return want, ((True if held else None), seen)
+
+
+def allocator_refusal(ctx: MechanismContext, driver: str, past: float) -> str:
+    """The driver's log line, within the last ``past`` seconds, that says its allocator
+    refused a new executor pod (Spark 4.1+ ``Exceed the pod creation limit``): the
+    executor id counter only grows, so once refused, no replacement can ever come and a
+    control's evidence is certain before the bound has passed."""
+    text = ctx.core.read_namespaced_pod_log(
+        driver, ctx.namespace, since_seconds=int(past) + 2, tail_lines=2000
+    )
+    return next((line[-300:] for line in text.splitlines() if REFUSAL in line), "")
 
 
 def no_replacements(manifest: dict[str, Any]) -> None:

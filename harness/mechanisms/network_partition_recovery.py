@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from harness.chaos.network import Partition, partition
 from harness.cluster.timing import parse_duration
 from harness.errors import FaultNotLanded
-from harness.mechanisms.executors import REFUSAL, no_replacements
+from harness.mechanisms.executors import allocator_refusal, executors_ready, no_replacements
 from harness.mechanisms.model import Bound, Term
 from harness.mechanisms.template import MechanismTemplate, Seen, register
 
@@ -66,11 +66,8 @@ class NetworkPartitionRecovery(MechanismTemplate):
         self.start_twin(_short_timeout)
 
     def steady_state(self) -> Seen[bool]:
-        self.want = int(self.app.get()["spec"]["executor"].get("instances", 1))
-        drivers, executors = self.app.pods("driver"), self.app.pods("executor", ready=True)
-        held = len(drivers) == 1 and len(executors) == self.want
-        seen = f"{len(drivers)} driver(s), {len(executors)}/{self.want} executors ready"
-        return (True if held else None), seen
+        self.want, seen = executors_ready(self.app)
+        return seen
 
     def bound(self) -> Bound:
         self.timeout = parse_duration(self.app.spark_conf("spark.network.timeout", "120s"))
@@ -140,12 +137,9 @@ class NetworkPartitionRecovery(MechanismTemplate):
         drivers = self.app.pods("driver")
         same = len(drivers) == 1 and drivers[0].metadata.uid == self.driver_uid
         progress = self._progress_after_lift()
-        refused = ""
-        if same:
-            log = self.ctx.core.read_namespaced_pod_log(
-                drivers[0].metadata.name, self.ctx.namespace, since_seconds=int(HOLD + past) + 5
-            )
-            refused = next((ln[-300:] for ln in log.splitlines() if REFUSAL in ln), "")
+        refused = (
+            allocator_refusal(self.ctx, drivers[0].metadata.name, HOLD + past + 3) if same else ""
+        )
         seen = (
             f"{past:.0f}s after the lift: executors ready {sorted(ready)} of"
             f" {sorted(self.ready_before)}, created {created}, driver unchanged={same},"

@@ -38,7 +38,7 @@ from harness.deploy.manifests import load_documents
 from harness.errors import FaultNotLanded
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.rules import alert_rules, put_rule, rule_for, rule_manifest, without_alert
+from harness.mechanisms.rules import alert_rules, remove_alert, rule_for, rule_manifest
 from harness.mechanisms.template import MechanismTemplate, Seen, register
 from harness.observe.alerts import notifications
 
@@ -68,11 +68,7 @@ class PrometheusAlerting(MechanismTemplate):
     margin = 60.0
 
     def switch_off(self) -> None:
-        rule_doc = rule_manifest(self.ctx, ALERT)
-        self.ctx.rollbacks.register(
-            "re-apply 08's PrometheusRule", lambda: put_rule(self.ctx, rule_doc)
-        )
-        put_rule(self.ctx, without_alert(rule_doc, ALERT))
+        remove_alert(self.ctx, ALERT)
 
     def steady_state(self) -> Seen[bool]:
         rules = alert_rules(self.ctx)

@@ -35,7 +35,7 @@ from harness.integrity.collect import ensure_reader, read_checkpoint
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.checkpoint_recovery import resumes_after_checkpoint
 from harness.mechanisms.model import Bound, Term
-from harness.mechanisms.rules import alert_rules, put_rule, rule_for, rule_manifest, without_alert
+from harness.mechanisms.rules import alert_rules, remove_alert, rule_for, rule_manifest
 from harness.mechanisms.template import MechanismTemplate, Seen, register
 
 __all__ = ["ALERT", "PvcFullRecovery"]
@@ -65,11 +65,7 @@ class PvcFullRecovery(MechanismTemplate):
     failure on ENOSPC (the operator lifts the fill only once both are seen)."""
 
     def switch_off(self) -> None:
-        rule_doc = rule_manifest(self.ctx, ALERT)
-        self.ctx.rollbacks.register(
-            "re-apply 08's PrometheusRule", lambda: put_rule(self.ctx, rule_doc)
-        )
-        put_rule(self.ctx, without_alert(rule_doc, ALERT))
+        remove_alert(self.ctx, ALERT)
 
     def steady_state(self) -> Seen[bool]:
         rules = alert_rules(self.ctx)

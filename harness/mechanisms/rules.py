@@ -14,7 +14,14 @@ from harness.cluster.timing import parse_duration
 from harness.deploy.manifests import load_documents
 from harness.mechanisms.context import MechanismContext
 
-__all__ = ["alert_rules", "put_rule", "rule_for", "rule_manifest", "without_alert"]
+__all__ = [
+    "alert_rules",
+    "put_rule",
+    "remove_alert",
+    "rule_for",
+    "rule_manifest",
+    "without_alert",
+]
 
 RULES = ("monitoring.coreos.com", "v1", "prometheusrules")
 
@@ -41,6 +48,14 @@ def put_rule(ctx: MechanismContext, doc: dict[str, Any]) -> None:
     custom.replace_namespaced_custom_object(
         *RULES[:2], meta["namespace"], RULES[2], meta["name"], body
     )
+
+
+def remove_alert(ctx: MechanismContext, alert: str) -> None:
+    """A negative control's switch: the alert taken out of 08's PrometheusRule, with the
+    re-apply of 08's rule registered first."""
+    rule_doc = rule_manifest(ctx, alert)
+    ctx.rollbacks.register("re-apply 08's PrometheusRule", lambda: put_rule(ctx, rule_doc))
+    put_rule(ctx, without_alert(rule_doc, alert))
 
 
 def without_alert(doc: dict[str, Any], alert: str) -> dict[str, Any]:
