@@ -33,6 +33,8 @@ __all__ = [
     "node_problem",
     "nodes_ready",
     "parse_node_containers",
+    "process_instance",
+    "restart_problem",
 ]
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
@@ -208,9 +210,13 @@ def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterSta
     config = render_kind_config(settings)
     digest_file = settings.state_dir / "config.sha"
     made_from = digest_file.read_text() if digest_file.exists() else ""
+    instance_file = settings.state_dir / "dockerd.instance"
+    made_under = instance_file.read_text() if instance_file.exists() else ""
     status = cluster_status(settings)
     if status.healthy and made_from != config_digest(config):
         status = replace(status, problem="made from another kind config (shared mounts, labels)")
+    if status.healthy:
+        status = replace(status, problem=restart_problem(made_under, dockerd_instance()))
     if status.healthy and status.images == {node_image}:
         note(f"reusing healthy cluster {settings.cluster_name!r} ({len(status.nodes_ready)} nodes)")
         return status
@@ -245,7 +251,51 @@ def cluster_up(settings: LabSettings, kind: Path, node_image: str) -> ClusterSta
 
         wait_until("the new cluster to be healthy", healthy, settings.nodes_ready_timeout, 2.0)
     digest_file.write_text(config_digest(config))
+    instance_file.write_text(dockerd_instance())
     return cluster_status(settings)
+
+
+def restart_problem(made_under: str, current: str) -> str:
+    """A cluster is not reused when the Docker daemon restarted since it was made.
+
+    Docker then restarts the node containers itself, and kind clusters do not reliably
+    survive that: seen on CI (2026-12-02), a reused cluster whose nodes were Ready at their
+    addresses and whose kube-system pods were ready had no pod network (every scrape target
+    down, no Service name resolving from a pod); seen here, the restarted nodes came back
+    with no pod-CIDR routes and swapped addresses. The harness's own node faults
+    (``docker stop``/``start`` of one node) do not restart the daemon and do not count.
+    ``current`` is empty when the daemon is not local (its restarts cannot be seen).
+    """
+    if not current or made_under == current:
+        return ""
+    if not made_under:
+        return "no record of the Docker daemon it was made under (made by an older harness)"
+    return f"the Docker daemon restarted since it was made ({made_under} → {current})"
+
+
+def dockerd_instance() -> str:
+    """This boot's id and the local dockerd's start time: it changes when dockerd restarts.
+
+    Empty when no local dockerd runs (a remote DOCKER_HOST, or another engine).
+    """
+    boot = Path("/proc/sys/kernel/random/boot_id")
+    if not boot.exists():
+        return ""
+    for comm in sorted(Path("/proc").glob("[0-9]*/comm")):
+        try:
+            if comm.read_text().strip() == "dockerd":
+                stat = (comm.parent / "stat").read_text()
+                return process_instance(boot.read_text().strip(), stat)
+        except OSError:  # the process ended while we looked
+            continue
+    return ""
+
+
+def process_instance(boot_id: str, stat: str) -> str:
+    """``<boot id>/<start time in clock ticks since boot>`` from a /proc/<pid>/stat line."""
+    # The command name (field 2) is parenthesised and may hold spaces: split after it.
+    fields = stat.rsplit(")", 1)[1].split()
+    return f"{boot_id}/{fields[19]}"  # field 22 of the line, the 20th after the name
 
 
 def cluster_down(settings: LabSettings, kind: Path) -> None:

@@ -121,3 +121,18 @@ def test_a_node_the_api_did_not_list_is_unknown_not_notready() -> None:
         "spark-chaos-control-plane: container paused, node unknown (not listed by the API)",
         "spark-chaos-worker: container running, node unknown (not listed by the API)",
     ]
+
+
+def test_a_docker_restart_since_the_cluster_was_made_is_a_problem():
+    from harness.cluster.kind import process_instance, restart_problem
+
+    stat = (
+        "4623 (docker d) S 1 4623 4623 0 -1 4194560 9709 150696 6 11 114 75 166 100 20 0 18 0 "
+        "1123028"
+    )
+    made = process_instance("boot-a", stat)
+    assert made == "boot-a/1123028"
+    assert restart_problem(made, made) == ""
+    assert restart_problem(made, "") == ""  # no local daemon: nothing to compare
+    assert "restarted since it was made" in restart_problem(made, "boot-a/2000000")
+    assert "older harness" in restart_problem("", made)
