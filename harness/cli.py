@@ -51,6 +51,37 @@ def _images(args: argparse.Namespace) -> LabImages:
     return images
 
 
+def _images_save(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from harness.images.archive import save_archive
+
+    settings = _settings(args)
+    if settings.image_source == "upstream":
+        raise InvalidInput(
+            "--images", "image source", "auto or offline (save carries offline builds)", "upstream"
+        )
+    saved = save_archive(Path(args.file), settings, args.compression)
+    m = saved.manifest
+    note(
+        f"wrote {saved.path}: {saved.bytes / 1e9:.2f} GB ({args.compression};"
+        f" {m.total_bytes() / 1e9:.2f} GB uncompressed), {len(m.images)} images,"
+        f" {len(m.files)} cache files, in {saved.seconds:.0f}s"
+    )
+
+
+def _images_load(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from harness.images.archive import load_archive
+
+    loaded = load_archive(Path(args.file), _settings(args))
+    note(
+        f"loaded {args.file}: {loaded.images_loaded} of {len(loaded.manifest.images)} images,"
+        f" {loaded.units_installed} cache units installed, in {loaded.seconds:.0f}s"
+    )
+
+
 def _cluster_up(args: argparse.Namespace) -> None:
     settings = _settings(args)
     images = _images(args)
@@ -273,6 +304,28 @@ def _parser() -> argparse.ArgumentParser:
         dest="images_command", required=True
     )
     add("build", _images, "build (or find cached) every image the lab needs", images)
+    save = images.add_parser(
+        "save",
+        help="write one archive of every built image and the cache files the build checks",
+        description="Build what is missing, then write FILE (through FILE.part): one docker"
+        " save of every image, the cache files the warm path checks, and their manifest.",
+    )
+    save.add_argument("file", metavar="FILE")
+    save.add_argument(
+        "--compression",
+        choices=("zstd", "gzip", "none"),
+        default="zstd",
+        help="how FILE is compressed (default zstd, one thread)",
+    )
+    save.set_defaults(func=_images_save)
+    load = images.add_parser(
+        "load",
+        help="import an archive of harness images save; verified whole before anything moves",
+        description="Verify FILE against its manifest, then load its images and install its"
+        " cache files; what is already in place is left alone.",
+    )
+    load.add_argument("file", metavar="FILE")
+    load.set_defaults(func=_images_load)
     cluster = sub.add_parser("cluster", help="the kind cluster").add_subparsers(
         dest="cluster_command", required=True
     )

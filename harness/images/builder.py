@@ -25,7 +25,7 @@ from harness.images.docker import (
     prune_stale,
     save_image,
 )
-from harness.images.gobuild import GoProgram, build
+from harness.images.gobuild import GoProgram, build, outputs
 from harness.images.nodeimage import ASSETS, assemble_node_image
 from harness.images.rootfs import NODE_ROOTFS, TOOLS_ROOTFS, ensure_rootfs
 from harness.progress import note, phase
@@ -44,6 +44,10 @@ class BuildResult:
     kind: Path
     kubectl: Path
     seconds: float
+    images: tuple[str, ...] = ()
+    """Every image this build made or found, intermediates included (harness images save)."""
+    cached: tuple[Path, ...] = ()
+    """The cache files the warm path checks: root filesystems, image tarballs, Go outputs."""
 
 
 def build_lab_images(settings: LabSettings, v: Versions) -> BuildResult:
@@ -124,6 +128,13 @@ def _build(settings: LabSettings, v: Versions, begun: float) -> BuildResult:
         bins["kind"] / "kind",
         bins["kubernetes"] / "kubectl",
         time.monotonic() - begun,
+        images=tuple(sorted(current)),
+        cached=(
+            node_tarball,
+            tools_tarball,
+            *tarballs,
+            *(path for p in programs.values() for path in outputs(p)),
+        ),
     )
 
 

@@ -19,7 +19,15 @@ from pathlib import Path
 from harness.settings import cache_dir
 from harness.steps import run, run_logged
 
-__all__ = ["GO_ENV", "GoProgram", "build", "prepare_wrapper_module", "wrapper_go_mod"]
+__all__ = [
+    "GO_ENV",
+    "GoProgram",
+    "build",
+    "outputs",
+    "prepare_wrapper_module",
+    "work_dir",
+    "wrapper_go_mod",
+]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 BASE_FLAGS = ("-trimpath",)
@@ -76,9 +84,20 @@ class GoProgram:
         return hashlib.sha256(parts.encode()).hexdigest()[:16]
 
 
+def work_dir(program: GoProgram) -> Path:
+    """The program's folder in the cache: <cache>/go/<name>-<version>."""
+    return cache_dir() / "go" / f"{program.name}-{program.version}"
+
+
+def outputs(program: GoProgram) -> tuple[Path, ...]:
+    """What build() checks before it skips: the recipe stamp and the binaries."""
+    work = work_dir(program)
+    return (work / ".recipe", *(work / "bin" / b for b in program.binaries()))
+
+
 def build(program: GoProgram, log_dir: Path) -> Path:
     """Build the program unless the cache already holds this exact recipe; return its bin dir."""
-    work = cache_dir() / "go" / f"{program.name}-{program.version}"
+    work = work_dir(program)
     bin_dir = work / "bin"
     stamp = work / ".recipe"
     recipe = program.recipe()

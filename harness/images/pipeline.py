@@ -29,7 +29,7 @@ from pathlib import Path
 from harness.aptsources import debian_mirror
 from harness.images.catalog import pipeline_programs
 from harness.images.docker import build_image, has_image, import_rootfs
-from harness.images.gobuild import ASSETS, GoProgram, build
+from harness.images.gobuild import ASSETS, GoProgram, build, outputs
 from harness.images.maven import JarSet, resolve
 from harness.images.pypi import fetch_sdist
 from harness.images.rootfs import JRE_ROOTFS, ensure_rootfs
@@ -69,6 +69,11 @@ class PipelineImages:
     source: str
     refs: dict[str, str]
     seconds: float = 0.0
+    intermediates: tuple[str, ...] = ()
+    """Images built on the way that no manifest names (the JRE base; harness images save)."""
+    cached: tuple[Path, ...] = ()
+    """The cache files and folders the warm path checks: Go outputs, the JRE root
+    filesystem, the jar sets, the pyspark sdist."""
 
     def placeholders(self) -> dict[str, str]:
         """@<role>_image@ values for the manifests."""
@@ -210,11 +215,13 @@ def build_pipeline_images(
     needed = {i.program for i in wanted} | ({"spark-operator"} if not only else set())
     needed -= {"helm", "controller-gen"}  # tools of the deploy, built when used
     bins: dict[str, Path] = {}
+    cached: list[Path] = []
     for name, program in programs.items():
         if name not in needed:
             continue
         with phase(f"go build {name} {program.version}"):
             bins[name] = build(program, logs)
+        cached += outputs(program)
     refs: dict[str, str] = {}
     with phase("container images (Go programs)"):
         for image in wanted:
@@ -237,15 +244,20 @@ def build_pipeline_images(
                     {b: bins[image.program] / b for b in image.binaries},
                 )
             refs[image.role] = ref
+    intermediates: tuple[str, ...] = ()
     if not only:
         with phase("Java images (JRE 17, Spark, Spark operator, Kafka)"):
-            refs.update(_java_images(settings, p, bins["spark-operator"], logs))
-    return PipelineImages("offline", refs, time.monotonic() - begun)
+            java, jre, java_cached = _java_images(settings, p, bins["spark-operator"], logs)
+        refs.update(java)
+        intermediates = (jre,)
+        cached += java_cached
+    return PipelineImages("offline", refs, time.monotonic() - begun, intermediates, tuple(cached))
 
 
 def _java_images(
     settings: LabSettings, p: PipelineVersions, operator_bin: Path, logs: Path
-) -> dict[str, str]:
+) -> tuple[dict[str, str], str, list[Path]]:
+    """The Spark, operator and Kafka images; the JRE base; the cache entries they came from."""
     mirror = settings.debian_mirror or debian_mirror(JRE_ROOTFS.suite)
     jre_tar = ensure_rootfs(JRE_ROOTFS, mirror, logs)
     jre = f"harness.local/jre:17-{jre_tar.stem.rsplit('-', 1)[-1]}"
@@ -367,7 +379,8 @@ def _java_images(
             ),
             {"libs": broker, "entrypoint.sh": kafka_entry},
         )
-    return {"spark": spark, "spark_operator": operator, "kafka": kafka}
+    refs = {"spark": spark, "spark_operator": operator, "kafka": kafka}
+    return refs, jre, [jre_tar, connector, sdist, broker]
 
 
 def _spark_distribution(sdist: Path, connector: Path, recipe: str) -> Path:
