@@ -6,8 +6,10 @@ evictions - evict one pod with its grace period (its preStop hook runs), as a dr
 volumes   - fill a claim to 100% and hold it there
 network   - isolate pods (set the selecting NetworkPolicies aside, deny all)
 pressure  - CPU burners and a memory hog pinned to a node
+burn      - a CPU busy loop exec'd into running containers (their own cgroups)
 """
 
+from harness.chaos.burn import CpuBurn, burn_cpu
 from harness.chaos.evictions import evict
 from harness.chaos.network import Isolation, isolate
 from harness.chaos.nodes import cordon, drain, start_node, stop_node
@@ -18,12 +20,14 @@ from harness.chaos.scope import FaultScope
 from harness.chaos.volumes import Fill, fill_volume
 
 __all__ = [
+    "CpuBurn",
     "FaultScope",
     "Fill",
     "Isolation",
     "Rollback",
     "RollbackFailed",
     "Rollbacks",
+    "burn_cpu",
     "cordon",
     "cpu_pressure",
     "delete_pod",

@@ -7,11 +7,18 @@ leaves is still recognisable, because every fault marks what it touches:
 - NetworkPolicies and pods labelled ``harness.local/chaos`` (isolations, fillers,
   pressure pods): deleted, and the policies an isolation set aside (kept in its
   annotation ``harness.local/chaos-set-aside``) created again;
+- PriorityClasses labelled ``harness.local/chaos`` (a CPU fill's, harness.chaos.capacity):
+  deleted, after the pods that name them;
+- Deployments and Services labelled ``harness.local/chaos`` (a control's twin of a
+  Deployment, harness.chaos.deployments.twin_deployment): deleted, before the pods;
+- pods whose probes the harness failed (annotation ``harness.local/chaos-unready``,
+  harness.chaos.endpoints): deleted, so their Deployment replaces them with healthy ones;
 - nodes the harness cordoned (annotation ``harness.local/chaos-cordon``): uncordoned;
 - Deployments it scaled to zero (annotation ``harness.local/chaos-replicas``, the
   replicas they had): scaled back;
 - the SparkApplications a run creates beside 05's (the controls' twin,
-  dynamic_allocation's ``events-autoscale``): deleted;
+  dynamic_allocation's ``events-autoscale``, operator_leader_failover's
+  ``failover-probe``): deleted;
 - fill files on the pipeline's claims: removed (through the reader pod).
 
 Seen on CI (2026-12-02): a run killed mid-fault left the stream at zero input rows, and
@@ -26,6 +33,7 @@ import json
 
 from kubernetes import client
 
+from harness.chaos.endpoints import UNREADY_MARK
 from harness.integrity.collect import READER, ensure_reader
 from harness.invariants import (
     CHAOS_LABEL,
@@ -60,10 +68,20 @@ def sweep(api: client.ApiClient, tools_image: str | None) -> list[str]:
                     raise
                 continue
             done.append(f"restored NetworkPolicy {ns}/{body['metadata']['name']} it set aside")
+    done += _twins(api)
     for pod in core.list_pod_for_all_namespaces(label_selector=CHAOS_LABEL).items:
         ns, name = pod.metadata.namespace, pod.metadata.name
         core.delete_namespaced_pod(name, ns, grace_period_seconds=0)
         done.append(f"deleted chaos pod {ns}/{name}")
+    for pod in core.list_pod_for_all_namespaces().items:
+        if UNREADY_MARK in (pod.metadata.annotations or {}):
+            ns, name = pod.metadata.namespace, pod.metadata.name
+            core.delete_namespaced_pod(name, ns)
+            done.append(f"deleted pod {ns}/{name}, left failing its probes")
+    scheduling = client.SchedulingV1Api(api)
+    for priority_class in scheduling.list_priority_class(label_selector=CHAOS_LABEL).items:
+        scheduling.delete_priority_class(priority_class.metadata.name)
+        done.append(f"deleted chaos PriorityClass {priority_class.metadata.name}")
     for node in core.list_node().items:
         if CORDON_MARK in (node.metadata.annotations or {}):
             name = node.metadata.name
@@ -82,6 +100,21 @@ def sweep(api: client.ApiClient, tools_image: str | None) -> list[str]:
     return done
 
 
+def _twins(api: client.ApiClient) -> list[str]:
+    """Chaos-made Deployments (foreground: their pods go first) and Services."""
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    done = []
+    for deployment in apps.list_deployment_for_all_namespaces(label_selector=CHAOS_LABEL).items:
+        ns, name = deployment.metadata.namespace, deployment.metadata.name
+        apps.delete_namespaced_deployment(name, ns, propagation_policy="Foreground")
+        done.append(f"deleted chaos Deployment {ns}/{name}")
+    for service in core.list_service_for_all_namespaces(label_selector=CHAOS_LABEL).items:
+        ns, name = service.metadata.namespace, service.metadata.name
+        core.delete_namespaced_service(name, ns)
+        done.append(f"deleted chaos Service {ns}/{name}")
+    return done
+
+
 def _scaled_down(apps: client.AppsV1Api) -> list[str]:
     done = []
     for deployment in apps.list_deployment_for_all_namespaces().items:
@@ -97,8 +130,9 @@ def _scaled_down(apps: client.AppsV1Api) -> list[str]:
     return done
 
 
-EXTRA_APPLICATIONS = (CONTROL, "events-autoscale")
-"""Applications a run creates beside 05's: the controls' twin, dynamic_allocation's own."""
+EXTRA_APPLICATIONS = (CONTROL, "events-autoscale", "failover-probe")
+"""Applications a run creates beside 05's: the controls' twin, dynamic_allocation's own,
+operator_leader_failover's probe created during the failover."""
 
 
 def _twin(api: client.ApiClient) -> list[str]:
