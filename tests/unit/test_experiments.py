@@ -326,7 +326,7 @@ MALFORMED = [
         id="unknown-mechanism",
     ),
     pytest.param(
-        at(*BEGIN, "mechanism", value="hpa_scale"),
+        at(*BEGIN, "mechanism", value="backup_restore"),
         "method[0].provider.arguments.mechanism",
         "an implemented mechanism",
         id="mechanism-not-implemented",
@@ -1024,7 +1024,7 @@ def test_mechanism_run_refuses_what_is_not_implemented(monkeypatch: pytest.Monke
     from harness.cli import main
 
     monkeypatch.setattr(runs, "begin", lambda *a: pytest.fail("nothing may begin"))
-    assert main(["mechanism", "run", "hpa_scale"]) == 2
+    assert main(["mechanism", "run", "backup_restore"]) == 2
     assert main(["mechanism", "run", "driver_restrat"]) == 2
 
 
