@@ -369,7 +369,15 @@ def _unpack(
         target = staging / member.name if member.name in wanted else None
         handle = tar.extractfile(member)
         assert handle is not None
-        size, digest = _copy(handle, target)
+        try:
+            size, digest = _copy(handle, target)
+        except (tarfile.TarError, EOFError) as exc:
+            raise InvalidInput(
+                name,
+                entry.path,
+                f"{entry.size} bytes",
+                f"{exc}: the archive is truncated or corrupt",
+            ) from exc
         check_file(entry, size, digest, name)
         if target is not None:
             target.chmod(entry.mode)

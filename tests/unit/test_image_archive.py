@@ -282,3 +282,14 @@ def test_a_unit_that_differs_is_swapped_whole_and_one_in_place_is_kept(saved, tm
     assert stale.read_bytes() == b"\x7fELF kind"
     # the folder was replaced whole: no half-old unit is left behind
     assert not (cache / "go" / "kind-v0.30.0" / "go.mod").exists()
+
+
+def test_an_archive_cut_inside_a_file_names_that_file(saved, tmp_path):
+    path, manifest = saved
+    tar = _plain_tar(path)
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(bytes(tar[: tar.index(b"\x7fELF kind") + 3]))
+    with pytest.raises(InvalidInput, match=re.escape(KIND_BIN)) as raised:
+        archive.load_archive(cut, LabSettings(debian_mirror=manifest.debian_mirror))
+    assert "truncated" in str(raised.value)
+    assert _cache_files(tmp_path / "cache") == {}
