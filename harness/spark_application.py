@@ -248,6 +248,38 @@ class SparkApplication:
         )
         return first if first > epoch else 0.0
 
+    def restart_seen(self, epoch: float) -> str:
+        """What a driver restart after ``epoch`` has reached, for a wait's last-seen
+        message: the operator's state, each pod of the application with its phase (and
+        why a Pending one waits), and whether Prometheus scrapes a driver started after
+        ``epoch`` at all. A timeout then says which stage stalled: submission, executor
+        scheduling, the driver's metrics, or the first micro-batch."""
+        first = self.first_progress_after(epoch)
+        started = self.prom.scalar(
+            f"max({self.metric('spark_stream_driver_start_timestamp_seconds')})"
+        )
+        scraped = "scraped" if started > epoch else f"not scraped yet (latest start {started:.0f})"
+        pods = []
+        for role in ("driver", "executor"):
+            for pod in self._all_pods(role):
+                phase = pod.status.phase or "?"
+                if pod.metadata.deletion_timestamp:
+                    phase += ", terminating"
+                waiting = [
+                    (c.message or c.reason or "")[:160]
+                    for c in pod.status.conditions or []
+                    if c.type == "PodScheduled" and c.status != "True"
+                ]
+                if waiting:
+                    phase += f", unscheduled: {waiting[0]}"
+                elif phase.startswith("Running") and not _ready(pod):
+                    phase += ", not ready"
+                pods.append(f"{pod.metadata.name} {phase}")
+        return (
+            f"application {self.state()}, pods [{'; '.join(pods) or 'none'}],"
+            f" new driver's metrics {scraped}, first new progress {first}"
+        )
+
     def first_batch_after(self, epoch: float) -> float | None:
         """The first batch id of a driver started after ``epoch``; None if none reported."""
         rows = self.prom.query(

@@ -26,8 +26,9 @@ rows read after the snapshot:
                       seq W holds for one (producer, run): events the producer had
                       acknowledged that the topic does not hold. The lowest and the highest
                       are W's boundaries, not gaps: the run's earlier and later events lie
-                      outside W. (A producer's events all go to one partition, keyed by its
-                      id, one at a time, so W's offsets cut every run's sequence cleanly.)
+                      outside W. (A producer sends one event at a time, each acknowledged
+                      before the next, round-robin over the partitions, so the end offsets
+                      read at one moment cut every run's sequence cleanly.)
 * trimmed           - offsets of W that the topic deleted (retention) before they could be
                       read: their delivery cannot be checked.
 

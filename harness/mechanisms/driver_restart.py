@@ -57,7 +57,8 @@ class DriverRestart(MechanismTemplate):
 
     def recovered(self) -> Seen[float]:
         first = self.app.first_progress_after(self.fault_epoch)
-        return (first or None), f"application {self.app.state()}, first new progress {first}"
+        seen = f"first new progress {first}" if first else self.app.restart_seen(self.fault_epoch)
+        return (first or None), seen
 
     def check(self) -> None:
         attempts = self.app.state().attempts

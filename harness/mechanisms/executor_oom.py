@@ -12,6 +12,12 @@ the replacement itself runs tasks: the driver's REST API (``allexecutors``, read
 the driver pod: SparkApplication.driver_executors) shows completed tasks on the new
 executor id. A survivor alone could carry the stream; without that check a replacement that never
 worked would pass. MTTR is OOM kill → executor count restored.
+The replacement has work only when a micro-batch has a task for it: the Kafka source
+prefers one executor per partition (the partition's hash modulo the executor count), and
+while the ingest keyed its events by producer, both replicas' pod names could hash to one
+partition; every batch then had a single task, always preferred by the survivor (the likely
+cause of a CI failure, 2026-12-03: the replacement ran no task in 120 s). The ingest
+spreads its events round-robin over the partitions, so each batch has a task per partition.
 Integrity: the window's events, exactly once (task retry re-runs the lost tasks).
 
 05 sets ``spark.executor.failuresValidityInterval`` (10m): every executor failure counts

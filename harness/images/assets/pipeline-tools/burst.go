@@ -45,7 +45,7 @@ func runBurst(seeds []string, topic, producerID, run string, count int64) error 
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent, as the service is
 		// Every partition gets a share, so a consumer has a backlog on all of
-		// them; the service keys by producer and fills one partition.
+		// them (as the service spreads its events).
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 		kgo.RecordDeliveryTimeout(burstDeliveryTimeout),
 	)

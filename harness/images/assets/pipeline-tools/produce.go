@@ -22,7 +22,8 @@ import (
 const produceDesc = `
 The pipeline's ingest service. Writes one JSON event per tick to the topic,
 {"producer":"<id>","run":"<8 hex>","seq":<n>,"ts":<unix ms>}, keyed by the
-producer id, with an idempotent producer and acks=all. seq starts at 1 and only
+producer id and spread round-robin over the partitions, with an idempotent
+producer and acks=all. seq starts at 1 and only
 advances once the previous event was acknowledged; a failed send is retried
 with the same event (same seq and ts) forever, with backoff, logging at most
 once per 10 s. run is random per process start, so (producer, run, seq) is
@@ -97,6 +98,13 @@ func runProduce(args []string) error {
 		kgo.ClientID("pipeline-tools-produce"),
 		kgo.DefaultProduceTopic(*topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is on by default and needs acks=all
+		// Each event goes to the next partition, whatever its key: keyed by producer,
+		// a replica's events all landed in the partition its pod name hashed to, so
+		// with two replicas both partitions, or only one, carried data depending on
+		// the names, and a micro-batch then had one task and left an executor idle.
+		// Events are sent one at a time, so a window of offsets taken at one moment
+		// still cuts each producer's sequence cleanly.
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 		kgo.ProducerLinger(0),
 		kgo.RecordDeliveryTimeout(10*time.Second),
 		kgo.WithHooks(connectHook{st}),
