@@ -269,6 +269,44 @@ def _mechanism_run(args: argparse.Namespace) -> int:
     return EXIT_CODES[opened.outcome.verdict.value]
 
 
+def _search(args: argparse.Namespace) -> int:
+    import time
+
+    from harness.chaos.rollback import RollbackFailed, Rollbacks
+    from harness.deploy.pipeline import current_image_values
+    from harness.invariants import wait_whole
+    from harness.kube import api_client
+    from harness.mechanisms.context import MechanismContext
+    from harness.observe.prometheus import prometheus
+    from harness.observe.timeline import Recorder
+    from harness.property.search import Budget
+    from harness.property.session import run_search
+    from harness.safety import check_fault_target
+    from harness.settings import PROJECT_ROOT
+
+    faults = tuple(f for f in args.faults.split(",") if f)
+    budget = Budget(args.examples, args.steps, args.budget, args.confirm, faults)
+    settings = _settings(args)
+    check_fault_target(settings, None)
+    out = PROJECT_ROOT / "reports" / f"{time.strftime('%Y%m%d-%H%M%S')}-search"
+    with api_client(settings) as api, prometheus(settings) as prom, Rollbacks() as undo:
+        ctx = MechanismContext(
+            api, prom, undo, current_image_values(settings), kind_config=settings.kind_config
+        )
+        with Recorder(api, ctx.timeline, ("spark-pipeline", "spark-operator")):
+            data = run_search(ctx, budget, out, args.plant, args.seed, progress=note)
+        failures = [r for r in undo.run_all() if r.error]
+        if failures:
+            raise RollbackFailed(failures)
+        note("the pipeline whole again?")
+        wait_whole(api, prom, 300.0, image_values=ctx.image_values)
+    note(escape(str(data["summary"])))
+    for command in data["replay"]:
+        note(f"replay: {escape(command)}")
+    note(f"written: {out / 'search.json'}")
+    return 1 if data["shrunk"] is not None else 0
+
+
 def _up(args: argparse.Namespace) -> None:
     _host(args)
     _cluster_up(args)
@@ -378,9 +416,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_mechanism.add_argument("--json", metavar="FILE", help="write the outcome JSON there")
     run_mechanism.set_defaults(func=_mechanism_run)
+    _search_parser(sub)
     add("down", _cluster_down, "delete the lab cluster")
     add_report_parser(sub)
     return parser
+
+
+def _search_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from harness.property.live import PLANTS
+    from harness.property.search import Budget
+    from harness.property.steps import DEFAULT_FAULTS, FAULTS
+
+    p = sub.add_parser(
+        "search",
+        help="property-based chaos: hypothesis draws fault sequences, shrinks a failure",
+        description="Search fault sequences against the lab's pipeline within a budget;"
+        " a failing one is shrunk and written as a chaostoolkit experiment. Exit 0: every"
+        " promise kept, 1: a failure found (see search.json and replay.json).",
+    )
+    p.add_argument("--examples", type=int, default=Budget.examples, help="sequences generated")
+    p.add_argument("--steps", type=int, default=Budget.steps, help="most faults per sequence")
+    p.add_argument("--budget", type=float, default=Budget.seconds, help="wall-clock seconds")
+    p.add_argument("--confirm", type=int, default=Budget.confirm, help="re-runs of a failure")
+    p.add_argument(
+        "--faults",
+        default=",".join(DEFAULT_FAULTS),
+        help=f"comma-separated, of {', '.join(FAULTS)}",
+    )
+    p.add_argument("--plant", choices=sorted(PLANTS), help="a test-only weakness to find")
+    p.add_argument("--seed", type=int, help="hypothesis seed (a search prints the one it used)")
+    p.set_defaults(func=_search)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

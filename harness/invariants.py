@@ -79,13 +79,19 @@ def declared_documents(name: str, image_values: Mapping[str, str] | None = None)
 
 
 def broken_invariants(
-    api: client.ApiClient, prom: Prometheus, image_values: Mapping[str, str] | None = None
+    api: client.ApiClient,
+    prom: Prometheus,
+    image_values: Mapping[str, str] | None = None,
+    app_patch: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[str]:
     """What is not whole; empty when the cluster and the pipeline are.
 
     ``image_values`` (@role_image@ → image) lets the SparkApplication's image be compared
     with 05's and names the tools image for the reader pod when none runs; without them
     images are not compared and the reader is made from the live ingest Deployment's image.
+    ``app_patch`` is a test-only change of 05's application the run made on purpose (a
+    property search's planted weakness): the live application is compared with 05 as
+    patched.
     """
     core = client.CoreV1Api(api)
     checks: list[tuple[str, Callable[[], list[str]]]] = [
@@ -93,7 +99,7 @@ def broken_invariants(
         ("network policies", lambda: _policy_problems(api)),
         ("chaos pods", lambda: _chaos_pods(core)),
         ("disruption budgets (06)", lambda: _budgets(api)),
-        ("SparkApplication (05)", lambda: _application(api, prom, image_values)),
+        ("SparkApplication (05)", lambda: _application(api, prom, image_values, app_patch)),
         ("alert rules (08)", lambda: _rules(prom, image_values)),
         ("checkpoint volume usage", lambda: _volume_usage(prom)),
         ("fill files", lambda: _fill_files(api, image_values)),
@@ -169,13 +175,18 @@ def budget_problems(declared: Documents, live: Documents) -> list[str]:
 
 
 def _application(
-    api: client.ApiClient, prom: Prometheus, image_values: Mapping[str, str] | None
+    api: client.ApiClient,
+    prom: Prometheus,
+    image_values: Mapping[str, str] | None,
+    patch: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[str]:
     declared = next(
         d
         for d in declared_documents("05-spark-application.yaml", image_values)
         if d["kind"] == "SparkApplication" and d["metadata"]["name"] == APP
     )
+    if patch is not None:
+        patch(declared)
     try:
         live = SparkApplication(api, prom, dict(image_values or {})).get()
     except client.ApiException as exc:

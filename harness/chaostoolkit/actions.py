@@ -45,7 +45,13 @@ from typing import Any
 from harness.chaostoolkit import runs
 from harness.settings import LabSettings
 
-__all__ = ["begin_mechanism", "restore_pipeline", "strike_mechanism"]
+__all__ = [
+    "begin_mechanism",
+    "replay_fault_sequence",
+    "restore_after_sequence",
+    "restore_pipeline",
+    "strike_mechanism",
+]
 
 
 def begin_mechanism(mechanism: str, negative_control: bool = False) -> dict[str, Any]:
@@ -61,3 +67,19 @@ def strike_mechanism(mechanism: str) -> dict[str, Any]:
 def restore_pipeline(mechanism: str, timeout: float = 300.0) -> dict[str, Any]:
     """Run the open run's rollbacks, end it, and wait until the pipeline is whole again."""
     return runs.restore(mechanism, LabSettings(), timeout).as_json()
+
+
+def replay_fault_sequence(steps: list, plant: str = "") -> dict[str, Any]:  # type: ignore[type-arg]
+    """Replay a fault sequence a property search found (harness.property.replay): the
+    verdict, the broken promises and the step after which they broke."""
+    from harness.chaostoolkit import sequences
+
+    return sequences.run(steps, plant or None, LabSettings())
+
+
+def restore_after_sequence(plant: str = "", timeout: float = 300.0) -> dict[str, Any]:
+    """Put 05's application back if a weakness was planted; wait until the pipeline is whole."""
+    from harness.chaostoolkit import sequences
+
+    sequences.restore(LabSettings(), plant or None, timeout)
+    return {"whole": True, "planted": plant}

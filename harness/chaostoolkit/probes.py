@@ -18,7 +18,12 @@ from harness.kube import api_client
 from harness.observe.prometheus import prometheus
 from harness.settings import LabSettings
 
-__all__ = ["mechanism_outcome", "pipeline_whole"]
+__all__ = [
+    "mechanism_outcome",
+    "pipeline_whole",
+    "sequence_kept_promises",
+    "sequence_outcome",
+]
 
 OUTCOME_TOLERANCE: dict[str, Any] = {"type": "regex", "target": "verdict", "pattern": "^passed$"}
 """mechanism_outcome's tolerance, in chaostoolkit's words: its "verdict" field is "passed"."""
@@ -35,3 +40,19 @@ def mechanism_outcome(mechanism: str) -> dict[str, Any]:
     """Conclude the open run (recovery or the declared failure, checks, reconciliation);
     the outcome JSON, whose "verdict" is passed, failed or inconclusive."""
     return runs.conclude(mechanism)
+
+
+def sequence_outcome() -> dict[str, Any]:
+    """The verdict of the fault sequence replayed in this process ("verdict": passed,
+    failed or inconclusive; its broken promises)."""
+    from harness.chaostoolkit import sequences
+
+    return sequences.outcome()
+
+
+def sequence_kept_promises() -> bool:
+    """True until a replayed fault sequence broke a promise in this process (before any
+    replay: true), so a replay experiment's steady state deviates when its failure recurs."""
+    from harness.chaostoolkit import sequences
+
+    return sequences.kept_promises()

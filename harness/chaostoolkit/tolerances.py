@@ -30,7 +30,12 @@ __all__ = ["KINDS", "PROBE_TOLERANCES", "check_tolerance", "json_kind"]
 
 KINDS = ("probe", "range", "regex", "jsonpath")
 """The object tolerances chaostoolkit knows."""
-PROBE_TOLERANCES: dict[str, Any] = {"pipeline_whole": True, "mechanism_outcome": OUTCOME_TOLERANCE}
+PROBE_TOLERANCES: dict[str, Any] = {
+    "pipeline_whole": True,
+    "mechanism_outcome": OUTCOME_TOLERANCE,
+    "sequence_kept_promises": True,
+    "sequence_outcome": OUTCOME_TOLERANCE,
+}
 """The tolerance the harness's verdict reads for each probe."""
 _ACCEPTED = (
     "a tolerance chaostoolkit accepts: a boolean, an integer, a string, a list, or an"

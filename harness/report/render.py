@@ -15,6 +15,7 @@ from harness.report.details import anchor, badge, cell_section, kv_table
 from harness.report.history import DEFAULT_LAST, Trend, compare, entry, trends
 from harness.report.matrix import NOT_RUN, Row, matrix, matrix_test
 from harness.report.score import FORMULA, points, score
+from harness.report.searches import searches_section
 from harness.report.svg import sparkline, verdict_strip
 
 __all__ = ["render_html"]
@@ -253,6 +254,7 @@ check can fail.</p>
 {_trend_notes(trend, last) if trend else no_history}
 <h2 id="runs">Runs</h2>
 {"".join(sections) or "<p class='muted'>No mechanism ran.</p>"}
+{searches_section(data)}
 <h2 id="other-tests">Other tests</h2>
 {others_table}
 <p>{len(data["tests"])} tests in all; failed or errored:</p>

@@ -41,6 +41,8 @@ class TestRecord:
     """Fixture setup before the test (cluster and pipeline bring-up fall on the first)."""
     teardown_seconds: float = 0.0
     """Fixture teardown after it: rollbacks and the invariant check."""
+    property: dict[str, Any] | None = None
+    """A property-based search's JSON (harness.property.session), when the test ran one."""
 
 
 @dataclass
@@ -85,6 +87,7 @@ class RunReport:
                     "teardown_seconds": round(t.teardown_seconds, 2),
                     "message": t.message,
                     "mechanism": t.mechanism,
+                    **({"property": t.property} if t.property is not None else {}),
                 }
                 for t in self.tests
             ],
