@@ -290,8 +290,14 @@ class LivePipeline:
         self.lift()
         app = self.ctx.app
         live = app.get()
-        if gave_up(live) or app.state().state != "RUNNING":
-            self.ctx.timeline.add("restore", app.name, f"recreate ({app.state()})")
+        attempts = int((live.get("status") or {}).get("executionAttempts", 1))
+        # A planted retry budget is part of the steady state: an example that used some of
+        # it would hand the next example a weaker pipeline (seen on the cluster: one kill
+        # "gave up" after an earlier example's kill, and passed on its re-run).
+        spent = self.patch is not None and attempts > 1
+        if gave_up(live) or spent or app.state().state != "RUNNING":
+            why = f"{app.state()}, {attempts} execution attempts"
+            self.ctx.timeline.add("restore", app.name, f"recreate ({why})")
             app.recreate(self.patch)
 
 
