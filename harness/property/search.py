@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,15 @@ from hypothesis.stateful import (
 
 from harness.errors import InvalidInput
 from harness.property.pipeline import Pipeline
-from harness.property.steps import DEFAULT_FAULTS, FAULTS, GAPS, Active, Step, render_sequence
+from harness.property.steps import (
+    DEFAULT_FAULTS,
+    FAULTS,
+    GAPS,
+    Active,
+    Step,
+    refusal,
+    render_sequence,
+)
 
 __all__ = ["Budget", "PromiseBroken", "SearchResult", "Tried", "search"]
 
@@ -238,8 +246,6 @@ class PipelineMachine(RuleBasedStateMachine):
         self.search.pipeline.begin()
 
     def _allowed(self, fault: str) -> bool:
-        from harness.property.steps import refusal
-
         return fault in self.search.budget.faults and (
             refusal(fault, self.active, self.search.pipeline.clock()) is None
         )
@@ -393,8 +399,3 @@ def search(
             if progress is not None:
                 progress(result.summary())
     return result
-
-
-def steps_of(tried: Iterable[Tried]) -> list[list[Step]]:
-    """The sequences of a log, in order (for tests and the report)."""
-    return [t.steps for t in tried]
