@@ -293,17 +293,27 @@ def pipeline_state(api: client.ApiClient, prom: Prometheus) -> str:
         waiting = [c.state.waiting.reason for c in statuses if c.state and c.state.waiting]
         unready.append(f"{pod.metadata.name} {pod.status.phase} {','.join(waiting)}".strip())
     parts.append(f"pods not ready: {unready or 'none'}")
-    down = [
-        f"{labels.get('job', '?')}/{labels.get('pod', labels.get('instance', '?'))}"
-        for labels, _ in prom.query("up == 0")
-    ]
-    parts.append(f"targets down: {down or 'none'}")
+    parts.append(f"targets down: {targets_down(prom) or 'none'}")
     policies = client.NetworkingV1Api(api).list_network_policy_for_all_namespaces(
         label_selector=CHAOS_LABEL
     )
     if policies.items:
         parts.append(f"chaos NetworkPolicies: {[p.metadata.name for p in policies.items]}")
     return "; ".join(parts)
+
+
+def targets_down(prom: Prometheus) -> list[str]:
+    """The scrape targets that are down, each with its last scrape error: a timeout (packets
+    dropped, e.g. a NetworkPolicy not yet enforced for Prometheus) reads differently from a
+    refused connection (nothing listening) or an HTTP error."""
+    active = prom.api("targets", state="active").get("activeTargets", [])
+    return [
+        f"{labels.get('job', '?')}/{labels.get('pod', labels.get('instance', '?'))}"
+        f" ({target.get('lastError') or 'no error recorded'})"
+        for target in active
+        if target.get("health") == "down"
+        for labels in [target.get("labels") or {}]
+    ]
 
 
 def load_images(kind: Path, cluster: str, nodes: list[str], refs: list[str]) -> list[str]:
