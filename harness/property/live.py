@@ -167,16 +167,17 @@ class LivePipeline:
     def _strike(self, step: Step, scope: _Scope) -> dict[str, Any]:
         app, ns = self.ctx.app, self.ctx.namespace
         if step.fault == "kill_driver":
-            driver = app.driver()
-            if driver is None:
-                raise FaultNotLanded("no running driver to kill")
+            driver = self._target("a running driver", lambda: app.driver())
             return delete_pod(scope, ns, driver.metadata.name, grace_seconds=0)
         if step.fault == "kill_executor":
-            executors = sorted(app.pod_names("executor"))
             index = int(step.target.rsplit("-", 1)[1])
-            if len(executors) <= index:
-                raise FaultNotLanded(f"no executor {index} (executors {executors})")
-            return delete_pod(scope, ns, executors[index], grace_seconds=0)
+
+            def executor() -> client.V1Pod | None:
+                running = sorted(app.pods("executor"), key=lambda p: str(p.metadata.name))
+                return running[index] if len(running) > index else None
+
+            pod = self._target(f"a running executor {index}", executor)
+            return delete_pod(scope, ns, pod.metadata.name, grace_seconds=0)
         if step.fault == "partition_executors":
             labels = {"spark-role": "executor", "harness.local/spark-app": app.name}
             return partition(scope, ns, labels).evidence
@@ -185,6 +186,21 @@ class LivePipeline:
         if step.fault == "stop_worker":
             return stop_node(scope, self._worker(step.target))
         raise HarnessError(f"no live strike for {step.fault}")
+
+    def _target(self, what: str, find: Callable[[], client.V1Pod | None]) -> client.V1Pod:
+        """The pod a kill aims at; when there is none yet (a kill right after a kill), wait
+        for the next one within the restart bound: each kill in a sequence ends one life
+        of its target (with a gap of 0 the second kill would otherwise find nothing, and
+        two kills of one driver would never be struck). FaultNotLanded when none came."""
+
+        def running() -> tuple[client.V1Pod | None, str]:
+            pod = find()
+            return pod, "none running yet"
+
+        try:
+            return wait_until(what + " to strike", running, self.bound().seconds, 2.0)
+        except WaitTimeout as exc:
+            raise FaultNotLanded(f"no {what} to strike: {exc}") from exc
 
     def _worker(self, target: str) -> str:
         driver = self.ctx.app.driver()

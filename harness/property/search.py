@@ -16,10 +16,26 @@ the example failing. An example whose failure did not come back is logged as noi
 passes. Hypothesis then shrinks the failing sequence; every candidate runs (and is
 confirmed) the same way, so the shrunk sequence is one that fails twice.
 
-The budget: examples, steps per example and wall-clock seconds. Once the seconds are
-spent, new examples are rejected at their start (hypothesis stops generating and the
-shrinker keeps the smallest failure found so far); the final replay of the failure
-always runs. Every sequence tried is logged with its verdict and time.
+The budget: examples, steps per example and seconds on the pipeline's clock (wall
+clock on the lab). Generation may start an example only in the first two thirds of the
+seconds: the last third is kept for shrinking a failure (a search that finds nothing
+ends early rather than find a failure it has no time to shrink; seen on the cluster: a
+failure found in the last example of a 780 s search was never shrunk). An example that
+would start past its share ends the hypothesis run (BudgetSpent). Shrinking ends the
+same way at the full budget; the smallest failure seen so far is then replayed and
+confirmed by the search itself, as hypothesis' final replay would have been. (Seen on
+the cluster: rejecting the examples past the budget, or running them without striking,
+made the same choices draw differently from an earlier run, and hypothesis ended the
+search with FlakyStrategyDefinition.) The budget is read when an example starts: one
+that has started runs to its end. Every sequence struck is
+logged with its verdict and time.
+
+Which faults a rule may strike is decided on the planned timeline (the gaps drawn so
+far), never on the live clock: hypothesis needs the same choices to draw the same rules
+on every run, and a live clock would make a replay see other preconditions. The plan
+is the earlier of the two clocks (each step takes at least its gap), so a fault the plan
+still sees in force may already be lifted, never the reverse: the refusal errs on the
+safe side.
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, reject, seed, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -58,8 +74,20 @@ from harness.property.steps import (
 __all__ = ["Budget", "PromiseBroken", "SearchResult", "Tried", "search"]
 
 
+GENERATE_SHARE = 2 / 3
+"""The share of the budget's seconds in which generation may start an example."""
+
+
 class PromiseBroken(AssertionError):
     """A promise of the pipeline broke, and broke again on a re-run."""
+
+
+class BudgetSpent(KeyboardInterrupt):
+    """Ends the hypothesis run when the budget is spent, raised before an example draws
+    anything and caught by search(). A KeyboardInterrupt on purpose: hypothesis' engine
+    lets it through without recording the example; any other exception it records, as a
+    failure to shrink or (an example that stops before drawing what the same choices drew
+    before) as FlakyStrategyDefinition."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +158,12 @@ class SearchResult:
     seconds: float = 0.0
     database: str = ""
     budget_spent: bool = False
-    """Whether the wall-clock budget ran out before the examples did."""
+    """Whether the budget's seconds ran out before the examples did."""
+    shrink_cut_short: bool = False
+    """Whether the budget ended shrinking before hypothesis had tried every candidate:
+    the shrunk sequence is the smallest failure seen, perhaps not the smallest there is."""
+    smallest: tuple[list[Step], str] | None = None
+    """The smallest confirmed failure so far and its broken promises (shrinking's best)."""
 
     @property
     def found(self) -> bool:
@@ -146,6 +179,8 @@ class SearchResult:
         )
         if self.budget_spent:
             head += f" (the {self.budget.seconds:.0f}s budget ran out)"
+        if self.shrink_cut_short:
+            head += "; shrinking was cut short by the budget"
         if not self.found:
             return head + "; the pipeline kept every promise"
         assert self.original is not None
@@ -174,6 +209,7 @@ class SearchResult:
             "failure": self.failure,
             "database": self.database,
             "budget_spent": self.budget_spent,
+            "shrink_cut_short": self.shrink_cut_short,
         }
 
 
@@ -201,17 +237,25 @@ class _Search:
     ) -> None:
         self.pipeline, self.budget, self.result = pipeline, budget, result
         self.progress = progress
-        self.began = time.monotonic()
+        self.began = pipeline.clock()
         self.needs_restore = False
+        self.final = False
+        """The search's own final replay (after BudgetSpent), as hypothesis' would be."""
 
     def spent(self) -> bool:
-        if time.monotonic() - self.began <= self.budget.seconds or _final():
+        """Whether an example starting now is past its share of the budget."""
+        if self.final or _final():
+            return False
+        share = 1.0 if self.result.original is not None else GENERATE_SHARE
+        if self.pipeline.clock() - self.began <= self.budget.seconds * share:
             return False
         self.result.budget_spent = True
+        if self.result.original is not None:
+            self.result.shrink_cut_short = True
         return True
 
     def phase(self) -> str:
-        if _final():
+        if self.final or _final():
             return "final"
         return "shrink" if self.result.original is not None else "generate"
 
@@ -232,31 +276,42 @@ class PipelineMachine(RuleBasedStateMachine):
         super().__init__()
         self.steps: list[Step] = []
         self.active: list[Active] = []
+        self.planned = 0.0
+        """Seconds on the planned timeline: the gaps drawn so far."""
         self.skipped = 0
         self.broken: list[str] = []
         self.runs = 1
         self.began = time.monotonic()
         self.verdict = "passed"
+        self.started = False
         if self.search.spent():
-            self.verdict = "rejected"
-            reject()
+            self.verdict = "skipped"
+            raise BudgetSpent()
+
+    def _allowed(self, fault: str) -> bool:
+        return fault in self.search.budget.faults and (
+            refusal(fault, self.active, self.planned) is None
+        )
+
+    def _start(self) -> None:
+        """The pipeline restored and in its steady state: at the first strike, so that an
+        example that draws no step costs nothing."""
         if self.search.needs_restore:
             self.search.pipeline.restore()
         self.search.needs_restore = True
         self.search.pipeline.begin()
-
-    def _allowed(self, fault: str) -> bool:
-        return fault in self.search.budget.faults and (
-            refusal(fault, self.active, self.search.pipeline.clock()) is None
-        )
+        self.began, self.started = time.monotonic(), True
 
     def _step(self, step: Step) -> None:
-        if self.search.spent() or self.verdict == "inconclusive":
+        self.active.append(Active(step, self.planned, self.planned + step.hold))
+        self.planned += step.gap
+        if self.verdict == "inconclusive":
             self.skipped += 1
             return
+        if not self.started:
+            self._start()
         self.steps.append(step)
         pipeline = self.search.pipeline
-        self.active.append(Active(step, pipeline.clock(), pipeline.clock() + step.hold))
         pipeline.strike(step)
         broken = pipeline.promises()
         if broken:
@@ -325,7 +380,7 @@ class PipelineMachine(RuleBasedStateMachine):
                     self._confirm(broken, at_end=True)
         finally:
             self.search.pipeline.lift()
-            if self.verdict != "rejected":
+            if self.steps:
                 self.search.result.tried.append(
                     Tried(
                         list(self.steps),
@@ -344,11 +399,15 @@ class PipelineMachine(RuleBasedStateMachine):
                         f" {tried.verdict} in {tried.seconds:.0f}s,"
                         f" {[s.describe() for s in tried.steps]}"
                     )
-                if self.verdict == "failed" and self.search.result.original is None:
-                    self.search.result.original = list(self.steps)
-                if self.verdict == "failed" and _final():
-                    self.search.result.shrunk = list(self.steps)
-                    self.search.result.failure = "; ".join(self.broken)
+                result = self.search.result
+                if self.verdict == "failed":
+                    failure = (list(self.steps), "; ".join(self.broken))
+                    if result.original is None:
+                        result.original = list(self.steps)
+                    if result.smallest is None or len(self.steps) < len(result.smallest[0]):
+                        result.smallest = failure
+                    if self.search.phase() == "final":
+                        result.shrunk, result.failure = failure
 
 
 def search(
@@ -383,15 +442,21 @@ def search(
         ),
     )
     try:
-        seed(chosen)(test)()
+        try:
+            seed(chosen)(test)()
+        except BudgetSpent:
+            if result.smallest is not None:
+                _replay(machine, result.smallest[0])
     except PromiseBroken as exc:
         if result.shrunk is None:  # the final replay did not log (should not happen)
             result.failure = str(exc).splitlines()[0]
-    except Unsatisfiable:  # every example was rejected: the budget was spent before any
+    except Unsatisfiable:  # hypothesis found no example to run at all
         result.budget_spent = True
     except FlakyFailure as exc:  # the shrunk sequence passed on hypothesis' final replay
         result.failure = f"flaky: the failure did not come back on the final replay: {exc}"
     finally:
+        if result.smallest is not None and result.shrunk is None and not result.failure:
+            result.failure = "flaky: the failure did not come back on the final replay"
         result.seconds = time.monotonic() - began
         try:
             pipeline.lift()
@@ -399,3 +464,15 @@ def search(
             if progress is not None:
                 progress(result.summary())
     return result
+
+
+def _replay(machine: type[PipelineMachine], steps: list[Step]) -> None:
+    """The final replay of the smallest failure, struck and confirmed as in the search
+    (raises PromiseBroken when it fails again), for a search the budget ended."""
+    machine.search.final = True
+    run = machine()
+    try:
+        for step in steps:
+            run._step(step)
+    finally:
+        run.teardown()

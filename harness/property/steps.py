@@ -44,7 +44,7 @@ FAULTS: dict[str, FaultKind] = {
     for kind in (
         FaultKind(
             "kill_driver",
-            "delete the driver pod (grace 0: SIGKILL)",
+            "delete the running driver pod (grace 0: SIGKILL), or the next one to run",
             ("driver",),
             (0, 0),
             ends_driver=True,
@@ -52,7 +52,7 @@ FAULTS: dict[str, FaultKind] = {
         ),
         FaultKind(
             "kill_executor",
-            "delete one executor pod (grace 0)",
+            "delete one running executor pod (grace 0), or the next one to run",
             ("executor-0", "executor-1"),
             (0, 0),
             ends_driver=False,

@@ -44,7 +44,7 @@ def _tried(tried: list[dict[str, Any]]) -> str:
 
 
 def _verdict(verdict: str) -> str:
-    return {"noise": "inconclusive", "rejected": "not-run"}.get(verdict, verdict)
+    return {"noise": "inconclusive", "skipped": "not-run"}.get(verdict, verdict)
 
 
 def _timeline(transitions: list[dict[str, Any]]) -> str:

@@ -19,7 +19,8 @@ def _pipeline(retry_budget: int | None = None, noise: set[int] | None = None) ->
 
 
 def test_the_pipeline_as_declared_keeps_every_promise(tmp_path: Path) -> None:
-    result = search(_pipeline(), Budget(examples=20, steps=4), tmp_path / "db", seed_value=1)
+    budget = Budget(examples=20, steps=4, seconds=1e6)
+    result = search(_pipeline(), budget, tmp_path / "db", seed_value=1)
     assert not result.found, result.summary()
     assert len(result.tried) >= 10
     assert all(t.verdict == "passed" for t in result.tried)
@@ -59,12 +60,48 @@ def test_without_a_rerun_noise_counts_as_a_failure(tmp_path: Path) -> None:
     assert result.found
 
 
-def test_a_spent_wall_clock_budget_stops_generating(tmp_path: Path) -> None:
+def test_generation_stops_at_two_thirds_of_the_budget(tmp_path: Path) -> None:
+    # The budget is on the pipeline's clock: simulated here, so the cut is exact.
+    pipeline = _pipeline()
     result = search(
-        _pipeline(), Budget(examples=50, steps=2, seconds=1e-9), tmp_path / "db", seed_value=5
+        pipeline, Budget(examples=50, steps=2, seconds=300), tmp_path / "db", seed_value=5
     )
     assert not result.found
-    assert result.tried == []
+    assert result.budget_spent
+    assert not result.shrink_cut_short
+    assert 0 < len(result.tried) < 50
+    assert "budget ran out" in result.summary()
+
+
+def test_a_failure_found_late_is_still_shrunk_and_replayed(tmp_path: Path) -> None:
+    # Seen on the cluster: a failure in the last example of a spent budget was never
+    # shrunk, and rejecting the examples past the budget made hypothesis raise
+    # FlakyStrategyDefinition. Now the last third of the budget is the shrinker's, the
+    # examples past it are drawn but not struck, and the final replay always runs.
+    budget = Budget(examples=50, steps=5, seconds=400, faults=("kill_executor", "kill_driver"))
+    result = search(_pipeline(retry_budget=1), budget, tmp_path / "db", seed_value=7)
+    assert result.found, result.summary()
+    assert result.original is not None
+    assert result.shrunk is not None
+    assert len(result.shrunk) <= len(result.original)
+    assert result.tried[-1].phase == "final"
+    assert result.tried[-1].verdict == "failed"
+    assert "gave up" in result.failure
+
+
+def test_a_budget_that_ends_shrinking_still_replays_the_smallest_failure(tmp_path: Path) -> None:
+    # 60 simulated seconds: the failure is found within the first 40, and shrinking is
+    # cut short. The search itself replays the smallest failure seen (hypothesis' final
+    # replay never comes: BudgetSpent ends its run).
+    budget = Budget(examples=50, steps=5, seconds=60, faults=("kill_executor", "kill_driver"))
+    result = search(_pipeline(retry_budget=1), budget, tmp_path / "db", seed_value=7)
+    assert result.shrink_cut_short, result.summary()
+    assert result.shrunk is not None
+    assert result.original is not None
+    assert len(result.shrunk) <= len(result.original)
+    assert result.tried[-1].phase == "final"
+    assert result.tried[-1].verdict == "failed"
+    assert "cut short" in result.summary()
 
 
 def test_exclusive_faults_and_both_workers_down_are_refused() -> None:
