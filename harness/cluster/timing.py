@@ -1,7 +1,11 @@
-"""Recovery bounds derived from the controller settings in the kind config.
+"""Recovery bounds derived from the controller settings: as the cluster runs them, or as
+the kind config declares them.
 
 The bound for "a stopped node's pods run elsewhere" is arithmetic over the settings
-that drive it, so changing manifests/kind-cluster.yaml changes the bound with it.
+that drive it, so changing manifests/kind-cluster.yaml changes the bound with it. The
+mechanisms read them live (``node_failure_timing``: the flags of the control plane's
+static pods), so a cluster the harness did not create is held to its own settings; the
+kind config is what the lab tests read before a cluster exists.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from kubernetes import client
 
 from harness.errors import InvalidInput
 
-__all__ = ["NodeFailureTiming", "kubelet_volume_stats_period", "parse_duration"]
+__all__ = ["NodeFailureTiming", "kubelet_volume_stats_period", "parse_duration", "parse_flags"]
 
 _DURATION = re.compile(r"^(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 # Kubernetes' own defaults for v1.34, used when the kind config leaves a setting out.
@@ -39,6 +44,20 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"not a duration: {text!r}")
     minutes, seconds = match.groups()
     return float(minutes or 0) * 60 + float(seconds or 0)
+
+
+def parse_flags(command: list[str]) -> dict[str, str]:
+    """``--name=value`` (and ``--name value``) flags of a command line, by name."""
+    flags: dict[str, str] = {}
+    words = list(command)
+    for i, word in enumerate(words):
+        if not word.startswith("--"):
+            continue
+        name, eq, value = word[2:].partition("=")
+        if not eq and i + 1 < len(words) and not words[i + 1].startswith("-"):
+            value = words[i + 1]
+        flags[name] = value
+    return flags
 
 
 VOLUME_STATS_DEFAULT = 60.0
@@ -92,6 +111,9 @@ class NodeFailureTiming:
     grace: float
     monitor_period: float
     toleration: float
+    source: str = "Kubernetes v1.34 defaults"
+    """Where the settings were read: a kind config, the live components' flags, or the
+    defaults (for each flag neither sets)."""
 
     @classmethod
     def from_kind_config(cls, path: Path) -> NodeFailureTiming:
@@ -101,15 +123,28 @@ class NodeFailureTiming:
             for component in ("controllerManager", "apiServer"):
                 extra = (patch.get(component) or {}).get("extraArgs") or {}
                 args.update({str(k): str(v) for k, v in extra.items()})
+        return cls._of(args, str(path), f"kind config {path.name}")
 
+    @classmethod
+    def from_flags(cls, flags: dict[str, str], source: str) -> NodeFailureTiming:
+        """From command-line flags (``name`` → value) as the components run with them."""
+        return cls._of(flags, source, source)
+
+    @classmethod
+    def _of(cls, args: dict[str, str], where: str, source: str) -> NodeFailureTiming:
         def value(key: str) -> float:
             if key not in args:
                 return _DEFAULTS[key]
             try:
                 return parse_duration(args[key])
             except ValueError as exc:
-                raise InvalidInput(str(path), key, "a duration like 20s", args[key]) from exc
+                raise InvalidInput(where, key, "a duration like 20s", args[key]) from exc
 
+        known = sorted(k for k in _DEFAULTS if k in args)
+        defaults = sorted(k for k in _DEFAULTS if k not in args)
+        said = source if known else "Kubernetes v1.34 defaults"
+        if known and defaults:
+            said += f"; defaults for {', '.join(defaults)}"
         return cls(
             grace=value("node-monitor-grace-period"),
             monitor_period=value("node-monitor-period"),
@@ -117,6 +152,7 @@ class NodeFailureTiming:
                 value("default-not-ready-toleration-seconds"),
                 value("default-unreachable-toleration-seconds"),
             ),
+            source=said,
         )
 
     @property
@@ -136,3 +172,39 @@ class NodeFailureTiming:
             f" + toleration {self.toleration:.0f}s + pod start {POD_START_MARGIN:.0f}s"
             f" = {self.reschedule_bound:.0f}s"
         )
+
+
+FLAG_COMPONENTS = ("kube-controller-manager", "kube-apiserver")
+"""The components whose flags decide a node failure's timing (kubeadm static pods)."""
+
+
+def node_failure_timing(api: client.ApiClient) -> NodeFailureTiming:
+    """The timing as the cluster really runs: the flags of its kube-controller-manager and
+    kube-apiserver pods (kubeadm and kind run them as static pods in kube-system, labelled
+    ``component``). A control plane the cluster does not show (a managed one) gives the
+    documented defaults, and the source says so."""
+    core = client.CoreV1Api(api)
+    flags: dict[str, str] = {}
+    read = []
+    for component in FLAG_COMPONENTS:
+        try:
+            pods = core.list_namespaced_pod(
+                "kube-system", label_selector=f"component={component}"
+            ).items
+        except client.ApiException:
+            pods = []
+        if not pods:
+            continue
+        container = pods[0].spec.containers[0]
+        flags.update(parse_flags([*(container.command or []), *(container.args or [])]))
+        read.append(component)
+    if not read:
+        timing = NodeFailureTiming.from_flags({}, "")
+        return NodeFailureTiming(
+            timing.grace,
+            timing.monitor_period,
+            timing.toleration,
+            "Kubernetes v1.34 defaults: no kube-controller-manager or kube-apiserver pod"
+            " is visible (a managed control plane?); set the bounds' flags explicitly",
+        )
+    return NodeFailureTiming.from_flags(flags, f"{' and '.join(read)} flags (live)")

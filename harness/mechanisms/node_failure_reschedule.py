@@ -27,6 +27,13 @@ mechanism relies on has run out (NotReady + toleration + EVICTION_MARGIN), the d
 pod is still bound to the dead node under its UID, never evicted, and no new driver has
 made progress. The control ends right then instead of waiting out the whole bound.
 
+Two ways to fail the node (``$HARNESS_NODE_FAULT``, harness.chaos.node_agent): ``docker``
+stops the kind node's container; ``kubelet`` has a privileged pod on the node stop its
+kubelet and runtime and kill every container, with a timer of the node's own that brings
+them back. ``auto`` (the default) takes docker where the node is a local container (kind),
+kubelet elsewhere. Same verdict rules either way: the fault landed when the node is
+NotReady; the check brings the node back (kind: at once; elsewhere: the node's timer).
+
 Prometheus and Alertmanager run on the control plane (08), outside the failure domain.
 """
 
@@ -35,6 +42,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from harness.chaos.node_agent import KubeletDown, node_fault_way, stop_kubelet
 from harness.chaos.nodes import (
     NODE_RETURN_TIMEOUT,
     fence_evicted_pods,
@@ -42,7 +50,7 @@ from harness.chaos.nodes import (
     start_node,
     stop_node,
 )
-from harness.cluster.timing import NodeFailureTiming
+from harness.cluster.timing import node_failure_timing
 from harness.errors import FaultNotLanded, WaitTimeout
 from harness.mechanisms.bounds import restart_terms
 from harness.mechanisms.model import Bound, Term
@@ -58,6 +66,8 @@ FOREVER_TOLERATIONS = [
 """The negative control: tolerations without tolerationSeconds never expire."""
 EVICTION_MARGIN = 10.0
 """The taint manager acts within a second of the toleration's end; 10 s leaves no doubt."""
+KUBELET_HOLD_SLACK = 120.0
+"""The in-cluster node fault's own timer outlasts the verdict by this much."""
 
 
 @register
@@ -76,16 +86,16 @@ class NodeFailureReschedule(MechanismTemplate):
         self.start_twin(_forever)
 
     def bound(self) -> Bound:
-        self.timing = NodeFailureTiming.from_kind_config(self.ctx.kind_config)
+        self.timing = node_failure_timing(self.ctx.api)
         t = self.timing
         return Bound(
             (
-                Term("node-monitor grace", t.grace, "kind config node-monitor-grace-period"),
-                Term("node-monitor period", t.monitor_period, "kind config node-monitor-period"),
+                Term("node-monitor grace", t.grace, f"node-monitor-grace-period: {t.source}"),
+                Term("node-monitor period", t.monitor_period, f"node-monitor-period: {t.source}"),
                 Term(
                     "unreachable toleration",
                     t.toleration,
-                    "kind config default-unreachable-toleration-seconds",
+                    f"default-unreachable-toleration-seconds: {t.source}",
                 ),
                 Term("fence of the evicted pods", self.poll, "the harness's poll interval"),
                 *restart_terms(self.ctx),
@@ -99,7 +109,13 @@ class NodeFailureReschedule(MechanismTemplate):
         self.driver = driver
         self.victim = driver.spec.node_name
         self.fenced: list[str] = []
-        stop_node(self.ctx, self.victim)
+        self.way = node_fault_way(self.victim)
+        self.down: KubeletDown | None = None
+        if self.way == "docker":
+            stop_node(self.ctx, self.victim)
+        else:  # held past the whole verdict; the check (or the rollback) ends it earlier
+            hold = int(self.outcome.bound.seconds + self.margin + KUBELET_HOLD_SLACK)
+            self.down = stop_kubelet(self.ctx, self.victim, self.ctx.tools_image, hold)
 
         def not_ready() -> Seen[float]:
             status = node_ready(self.ctx.core, self.victim)
@@ -115,6 +131,7 @@ class NodeFailureReschedule(MechanismTemplate):
         self.ctx.timeline.add("symptom", self.victim, "node NotReady")
         return {
             "node": self.victim,
+            "node_fault": self.way if self.down is None else self.down.evidence,
             "driver": driver.metadata.name,
             "driver_uid": driver.metadata.uid,
             "not_ready_after_s": round(went - self.fault_epoch, 1),
@@ -137,7 +154,10 @@ class NodeFailureReschedule(MechanismTemplate):
         if new_driver is None or new_driver.spec.node_name == self.victim:
             self.fail(f"the new driver is not on the surviving worker: {self.outcome.evidence}")
         began = time.monotonic()
-        start_node(self.ctx.core, self.victim, NODE_RETURN_TIMEOUT)
+        if self.down is None:
+            start_node(self.ctx.core, self.victim, NODE_RETURN_TIMEOUT)
+        else:
+            self.down.restore()
         self.note("node_back_after_s", round(time.monotonic() - began, 1))
         self.ctx.timeline.add("restore", self.victim, "node Ready again")
 

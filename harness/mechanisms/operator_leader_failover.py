@@ -5,11 +5,22 @@ The Spark operator runs two controller replicas with leader election (04
 reconciles. The election's facts (flags, Lease, metric, logs) are in
 harness.mechanisms.leader_election.
 
-Trigger: delete the Lease holder's pod with its own grace period (30 s; a graceful exit,
-as a rollout or a drain does it; harness.chaos.pods.delete_pod), then, once its UID is
-gone and while the Lease still names it, create a tiny SparkApplication (``failover-probe``,
-its deletion registered first). It landed when the leader's UID is gone and the probe was
-created before any other pod held the Lease. The probe's driver can never schedule (a
+Trigger: freeze the Lease holder's controller process (SIGSTOP; harness.chaos.pods.
+freeze_process: the controller runs under tini, so it is not the container's PID 1), then,
+while the Lease still names it, create a tiny SparkApplication (``failover-probe``, its
+deletion registered first). It landed when ps shows the controller stopped and the probe
+was created before any other pod held the Lease. The catalog deletes the holder's pod;
+that was the trigger until CI showed why it cannot prove a standby's takeover: the
+ReplicaSet's replacement started 3 s after the deletion, raced the standby for the
+expired Lease, and won (acquired 18.4 s after the strike, within the standby's jittered
+retry; 2026-12-04). Deleting the pod asks "does any pod take over", which a replacement
+answers as well as a standby. A frozen leader is a leader that hangs (a deadlock, a
+stopped node's process, a GC pause). It keeps its pod, so the standby is the only
+contender until liveness (period 10 s, threshold 3) restarts the frozen container, at
+least 20 s later. A restarted elector must then see the Lease unchanged for a whole lease
+(15 s) before it may take it: not before 35 s, past the takeover terms (23.8 s). v2.5.2
+never releases the Lease, so for the standby a frozen leader and a deleted one differ
+in nothing. The probe's driver can never schedule (a
 nodeSelector no node carries): submission is the operator's act, and a second driver JVM
 on two cores would load the stream under test.
 
@@ -35,13 +46,15 @@ reconciled, exactly once (the stream must not notice the operator's failover).
 Negative control: the controller Deployment patched to one replica with
 ``--leader-election=false`` (harness.chaos.deployments.patch_deployment; the rollback
 restores the whole spec and waits for both replicas and a leader), same fault on its only
-pod. Timing cannot tell the two apart (a fresh pod without election submits about as soon
-as a standby takes over), so the control asserts what differs. Declared failure, once
-the standby's takeover bound has passed and the probe is submitted: no pod that ran
-before the strike is running; the Lease still names its old holder, not renewed since
-the strike, with no new transition; the probe's only submitter is a pod created after
-the strike; no running controller reports ``leader_election_master_status`` (its
-scrape target is up).
+pod. Timing cannot tell the two apart (a restarted controller without election submits
+about as soon as a standby takes over), so the control asserts what differs. Declared
+failure, once the standby's takeover bound has passed and the probe is submitted: no
+controller runs the container run it ran before the strike (the frozen one was
+restarted by liveness); the Lease still names its old holder, not renewed since the
+strike, with no new transition; the probe's only submitter is a controller whose
+container started after the strike (a new pod, or the frozen pod's restarted container);
+no running controller reports ``leader_election_master_status`` (its scrape target is
+up).
 """
 
 from __future__ import annotations
@@ -55,7 +68,7 @@ from typing import Any
 from kubernetes import client
 
 from harness.chaos.deployments import RETURN_TIMEOUT, PatchedDeployment, patch_deployment
-from harness.chaos.pods import delete_pod
+from harness.chaos.pods import freeze_process
 from harness.errors import FaultNotLanded, ObserverUnavailable, WaitTimeout
 from harness.invariants import CHAOS_LABEL
 from harness.mechanisms.context import MechanismContext
@@ -108,6 +121,8 @@ SUBMIT = Term(
     " after a takeover, 28 and 34 by a fresh pod; the controller requests 50m CPU, so a busy"
     " machine stretches its spark-submit JVM), + margin",
 )
+CONTROLLER_PROCESS = "spark-operator controller start"
+"""The controller's command line (under tini, PID 1, which ignores the SIGSTOP)."""
 PROGRESS_WITHIN = 60.0
 """A batch of the stream after the strike: trigger 5 s, scrape 5 s, with margin."""
 
@@ -247,10 +262,11 @@ def control_evidence(
     scraped: set[str],
 ) -> Seen[dict[str, Any]]:
     """The control's declared failure, once it is certain: past the takeover bound, the
-    probe submitted, no pod from before the strike running, the Lease not taken or
-    renewed since the strike, the only submitters created after the strike, and no
-    running controller (scraped) reporting the election metric."""
-    old = sorted(n for n, c in now.items() if n in before and before[n].uid == c.uid)
+    probe submitted, no container run from before the strike running, the Lease not
+    taken or renewed since the strike, the only submitters started after the strike (a
+    new pod, or a container restarted since), and no running controller (scraped)
+    reporting the election metric."""
+    old = sorted(n for n, c in now.items() if _same_run(before.get(n), c))
     moved = lease_now is not None and (
         lease_before is None
         or lease_now.holder != lease_before.holder
@@ -264,8 +280,13 @@ def control_evidence(
         n: now[n]
         for n in submitted_by
         if n in now
-        and (n not in before or before[n].uid != now[n].uid)
-        and now[n].created >= math.floor(fault_epoch)
+        and (
+            (
+                (n not in before or before[n].uid != now[n].uid)
+                and now[n].created >= math.floor(fault_epoch)
+            )
+            or (n in before and before[n].uid == now[n].uid and not _same_run(before[n], now[n]))
+        )
     }
     unscraped = sorted(set(now) - scraped)
     reporting = sorted(set(series) & set(now))
@@ -309,16 +330,27 @@ def control_evidence(
     }, seen
 
 
+def _same_run(then: Candidate | None, now: Candidate) -> bool:
+    """The same pod running the same container run (no restart in between)."""
+    return (
+        then is not None
+        and then.uid == now.uid
+        and then.container == now.container
+        and then.restarts == now.restarts
+    )
+
+
 @register
 class OperatorLeaderFailover(MechanismTemplate):
-    """Delete the operator's leader; its standby takes the Lease and submits a new app."""
+    """Freeze the operator's leader; its standby takes the Lease and submits a new app."""
 
     id = "operator_leader_failover"
     expected_failure = (
-        "with one controller replica and --leader-election=false, no pod that ran before the"
-        " strike takes over: the Lease keeps its old holder (not renewed, no new transition),"
-        " no controller reports leader_election_master_status, and the application created"
-        " during the failover is submitted only by a controller pod created after the strike"
+        "with one controller replica and --leader-election=false, no container that ran"
+        " before the strike takes over: the Lease keeps its old holder (not renewed, no new"
+        " transition), no controller reports leader_election_master_status, and the"
+        " application created during the failover is submitted only by a controller whose"
+        " container started after the strike (the frozen one, restarted by liveness)"
     )
     poll = 1.0
 
@@ -418,13 +450,10 @@ class OperatorLeaderFailover(MechanismTemplate):
                 self._wait_settled,
                 leftover=lambda: operator_settled(api, self._election(), time.time()),
             )
-        grace = _grace(self.ctx, target)
         self.struck = target
         self.fault_epoch = time.time()
-        gone = delete_pod(
-            self.ctx, OPERATOR_NAMESPACE, target, grace, verify_gone=True, timeout=grace + 30.0
-        )
-        gone_after = time.time() - self.fault_epoch
+        pids = freeze_process(self.ctx, OPERATOR_NAMESPACE, target, CONTROLLER_PROCESS)
+        frozen_after = time.time() - self.fault_epoch
         lease_on_exit = read_lease(api, self.election)
         self.ctx.rollbacks.register(
             f"delete the SparkApplication {PROBE}", self.probe.delete, leftover=self.probe.leftovers
@@ -446,13 +475,19 @@ class OperatorLeaderFailover(MechanismTemplate):
                 f"{lease_at_creation.pod} held the Lease before {PROBE} was created"
                 f" ({created_after:.1f}s after the strike): not created during the failover"
             )
+        struck = self.before[target]
         return {
-            "struck": gone,
-            "struck_gone_after_s": round(gone_after, 1),
+            "struck": {
+                "pod": f"{OPERATOR_NAMESPACE}/{target}",
+                "uid": struck.uid,
+                "container": struck.container,
+                "frozen_pids": pids,
+            },
+            "frozen_after_s": round(frozen_after, 1),
             "lease_before": None
             if self.lease_before is None
             else self.lease_before.as_json(self.fault_epoch),
-            "lease_when_struck_gone": None
+            "lease_when_frozen": None
             if lease_on_exit is None
             else lease_on_exit.as_json(self.fault_epoch),
             "probe_created_after_s": round(created_after, 1),
@@ -606,12 +641,6 @@ class OperatorLeaderFailover(MechanismTemplate):
 
 def _restarts(pod: Any) -> int:
     return sum(int(s.restart_count or 0) for s in pod.status.container_statuses or [])
-
-
-def _grace(ctx: MechanismContext, pod: str) -> int:
-    """The pod's own termination grace: the strike is a graceful deletion."""
-    spec = ctx.core.read_namespaced_pod(pod, OPERATOR_NAMESPACE).spec
-    return int(spec.termination_grace_period_seconds or 30)
 
 
 def _submit_counts(ctx: MechanismContext) -> dict[str, float]:

@@ -131,9 +131,15 @@ _ALL = (
         13,
         "operator_leader_failover",
         "operator leader election (2 replicas)",
-        "delete the lease-holding operator pod",
+        "freeze the lease-holding operator (SIGSTOP)",
         "lease holder changes; new apps submit; running app unaffected",
         "1 replica, no election",
+        notes=(
+            "The catalog deletes the lease-holding pod; its replacement then races the "
+            "standby for the expired Lease and can win (seen in CI), which proves a takeover "
+            "but not the standby's. A frozen leader keeps its pod: the standby is the only "
+            "contender until liveness restarts the frozen container.",
+        ),
     ),
     Mechanism(
         14,

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from harness.chaos.node_agent import stop_kubelet
 from harness.chaos.nodes import cordon, start_node, stop_node, wait_node_not_ready
 from harness.cluster.timing import NodeFailureTiming
 from harness.fixtures.workloads import pod_manifest, wait_pod_running
@@ -152,4 +153,37 @@ def test_stopped_worker_goes_not_ready_and_pods_reschedule(lab, namespace, sprea
     )
 
     start_node(lab.core, first)
+    assert_schedulable_again(lab, namespace, first)
+
+
+def test_kubelet_stopped_from_inside_goes_not_ready_and_comes_back(
+    lab, namespace, spread, lab_faults
+):
+    """The node fault without Docker (harness.chaos.node_agent): a pod on the node stops
+    its kubelet and runtime; the node goes NotReady, its pods reschedule, and it returns.
+    On kind the rollback starts them at once; the node's own timer would otherwise."""
+    timing = NodeFailureTiming.from_kind_config(lab.settings.kind_config)
+    first, second = lab.workers
+    stopped_at = time.monotonic()
+    down = stop_kubelet(lab_faults, first, lab.images.toolbox_image, hold=600)
+    assert down.evidence["last_renewal_after_strike_s"] <= 10, down.evidence
+
+    wait_node_not_ready(lab.core, first, timing.not_ready_bound + 10)
+    not_ready_after = time.monotonic() - stopped_at
+    wait_placement(
+        lab,
+        namespace,
+        spread,
+        lambda c: c == {second: REPLICAS},
+        timing.reschedule_bound + 2,
+        f"all {REPLICAS} pods Ready on {second} within {timing.explain()}",
+    )
+    print(
+        f"\n{first}: NotReady {not_ready_after:.1f}s after the agent, pods rescheduled"
+        f" {time.monotonic() - stopped_at:.1f}s after (bound {timing.explain()}): {down.evidence}"
+    )
+    began = time.monotonic()
+    down.restore()
+    print(f"{first} Ready again {time.monotonic() - began:.1f}s after the restore")
+    assert down.leftovers() == []
     assert_schedulable_again(lab, namespace, first)

@@ -309,6 +309,20 @@ def test_a_replacement_created_in_the_strikes_second_is_fresh() -> None:
     assert evidence is not None, seen
 
 
+def test_the_frozen_pods_restarted_container_is_fresh_and_not_from_before() -> None:
+    # The fault freezes the only controller; liveness restarts its container, and that new
+    # run (same pod, same UID) submits the probe without an election.
+    restarted = {LEADER: Candidate(LEADER, f"uid-{LEADER}", STRIKE - 60, "c2", 1, True, False)}
+    evidence, seen = _control(now=restarted, submitted_by={LEADER: STRIKE + 28.0}, scraped={LEADER})
+    assert evidence is not None, seen
+    assert evidence["controllers_from_before_the_strike_running"] == []
+    # still frozen (the same container run): neither fresh nor the declared failure
+    evidence, seen = _control(
+        now=CONTROL_BEFORE, submitted_by={LEADER: STRIKE + 28.0}, scraped={LEADER}
+    )
+    assert evidence is None, seen
+
+
 def test_the_control_fails_as_declared_when_only_a_fresh_pod_submits() -> None:
     evidence, seen = _control()
     assert evidence is not None, seen

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.cluster.timing import POD_START_MARGIN, NodeFailureTiming, parse_duration
+from harness.cluster.timing import POD_START_MARGIN, NodeFailureTiming, parse_duration, parse_flags
 from harness.errors import InvalidInput
 from harness.settings import LabSettings
 
@@ -53,3 +53,20 @@ def test_bad_duration_names_file_and_field(tmp_path):
         NodeFailureTiming.from_kind_config(path)
     assert str(path) in str(err.value)
     assert "node-monitor-grace-period" in str(err.value)
+
+
+def test_flags_as_the_components_run_with_them() -> None:
+    command = [
+        "kube-controller-manager",
+        "--node-monitor-grace-period=20s",
+        "--node-monitor-period",
+        "2s",
+        "--leader-elect=true",
+    ]
+    flags = parse_flags(command)
+    assert flags["node-monitor-period"] == "2s"
+    timing = NodeFailureTiming.from_flags(flags, "kube-controller-manager flags (live)")
+    assert (timing.grace, timing.monitor_period, timing.toleration) == (20.0, 2.0, 300.0)
+    assert timing.source.startswith("kube-controller-manager flags (live)")
+    assert "defaults for default-not-ready-toleration-seconds" in timing.source
+    assert NodeFailureTiming.from_flags({}, "x").source == "Kubernetes v1.34 defaults"
