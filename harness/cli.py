@@ -279,13 +279,12 @@ def _search(args: argparse.Namespace) -> int:
     from harness.mechanisms.context import MechanismContext
     from harness.observe.prometheus import prometheus
     from harness.observe.timeline import Recorder
-    from harness.property.search import Budget
+    from harness.property.search import budget_from
     from harness.property.session import run_search
     from harness.safety import check_fault_target
     from harness.settings import PROJECT_ROOT
 
-    faults = tuple(f for f in args.faults.split(",") if f)
-    budget = Budget(args.examples, args.steps, args.budget, args.confirm, faults)
+    budget = budget_from(lambda name: getattr(args, name))
     settings = _settings(args)
     check_fault_target(settings, None)
     out = PROJECT_ROOT / "reports" / f"{time.strftime('%Y%m%d-%H%M%S')}-search"
@@ -424,8 +423,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _search_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from harness.property.live import PLANTS
-    from harness.property.search import Budget
-    from harness.property.steps import DEFAULT_FAULTS, FAULTS
+    from harness.property.search import BUDGET_OPTIONS
 
     p = sub.add_parser(
         "search",
@@ -434,15 +432,13 @@ def _search_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         " a failing one is shrunk and written as a chaostoolkit experiment. Exit 0: every"
         " promise kept, 1: a failure found (see search.json and replay.json).",
     )
-    p.add_argument("--examples", type=int, default=Budget.examples, help="sequences generated")
-    p.add_argument("--steps", type=int, default=Budget.steps, help="most faults per sequence")
-    p.add_argument("--budget", type=float, default=Budget.seconds, help="wall-clock seconds")
-    p.add_argument("--confirm", type=int, default=Budget.confirm, help="re-runs of a failure")
-    p.add_argument(
-        "--faults",
-        default=",".join(DEFAULT_FAULTS),
-        help=f"comma-separated, of {', '.join(FAULTS)}",
-    )
+    for option in BUDGET_OPTIONS:
+        p.add_argument(
+            f"--{option.name}",
+            type=option.type,
+            default=option.default,
+            help=f"{option.help} (default {option.default})",
+        )
     p.add_argument("--plant", choices=sorted(PLANTS), help="a test-only weakness to find")
     p.add_argument("--seed", type=int, help="hypothesis seed (a search prints the one it used)")
     p.set_defaults(func=_search)

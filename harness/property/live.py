@@ -52,6 +52,11 @@ CHECKPOINT_CLAIM = "spark-checkpoint"
 STEADY_TIMEOUT = 300.0
 """How long an example may wait for the steady state: a recreated application's first
 progress on two cores (harness.spark_application.RECREATE_TIMEOUT)."""
+DECIDE = 30.0
+"""How long a kill waits for the operator's decision on the lost driver (it takes seconds:
+its next reconcile sees the driver pod gone)."""
+RESUBMITTING = ("PENDING_RERUN", "SUBMITTED")
+"""States in which the operator has decided to run the application again."""
 WHOLE_TIMEOUT = 300.0
 """How long the end of an example waits for the invariants (harness.fixtures.chaos)."""
 
@@ -168,7 +173,8 @@ class LivePipeline:
         app, ns = self.ctx.app, self.ctx.namespace
         if step.fault == "kill_driver":
             driver = self._target("a running driver", lambda: app.driver())
-            return delete_pod(scope, ns, driver.metadata.name, grace_seconds=0)
+            evidence = delete_pod(scope, ns, driver.metadata.name, grace_seconds=0)
+            return {**evidence, "operator": self._decision(str(driver.metadata.uid))}
         if step.fault == "kill_executor":
             index = int(step.target.rsplit("-", 1)[1])
 
@@ -195,12 +201,41 @@ class LivePipeline:
 
         def running() -> tuple[client.V1Pod | None, str]:
             pod = find()
+            if pod is None:
+                why = gave_up(self.ctx.app.get())
+                if why:  # no next life is coming: the promises will say so
+                    raise FaultNotLanded(f"no {what} to strike: the application gave up ({why})")
             return pod, "none running yet"
 
         try:
             return wait_until(what + " to strike", running, self.bound().seconds, 2.0)
         except WaitTimeout as exc:
             raise FaultNotLanded(f"no {what} to strike: {exc}") from exc
+
+    def _decision(self, killed: str) -> str:
+        """What the operator made of a lost driver, once it decided: resubmit (a new driver
+        or a resubmission under way) or give up. The promises read right after a kill
+        would otherwise see the operator still undecided, and a search would need a step
+        more to see it give up (seen on the cluster: three kills where two give up)."""
+        app = self.ctx.app
+
+        def decided() -> tuple[str | None, str]:
+            live = app.get()
+            why = gave_up(live)
+            if why:
+                return f"gave up: {why}", why
+            state = ((live.get("status") or {}).get("applicationState") or {}).get("state", "")
+            driver = app.driver()
+            if state in RESUBMITTING or (driver is not None and driver.metadata.uid != killed):
+                return f"resubmitting ({state})", state
+            return None, f"state {state or 'NEW'}"
+
+        began = time.monotonic()
+        try:
+            seen = wait_until("the operator's decision on the lost driver", decided, DECIDE, 1.0)
+        except WaitTimeout as exc:
+            return f"undecided after {DECIDE:g}s: {exc.last_seen}"
+        return f"{seen} after {time.monotonic() - began:.1f}s"
 
     def _worker(self, target: str) -> str:
         driver = self.ctx.app.driver()

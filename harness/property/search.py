@@ -71,7 +71,16 @@ from harness.property.steps import (
     render_sequence,
 )
 
-__all__ = ["Budget", "PromiseBroken", "SearchResult", "Tried", "search"]
+__all__ = [
+    "BUDGET_OPTIONS",
+    "Budget",
+    "BudgetOption",
+    "PromiseBroken",
+    "SearchResult",
+    "Tried",
+    "budget_from",
+    "search",
+]
 
 
 GENERATE_SHARE = 2 / 3
@@ -211,6 +220,49 @@ class SearchResult:
             "budget_spent": self.budget_spent,
             "shrink_cut_short": self.shrink_cut_short,
         }
+
+
+@dataclass(frozen=True)
+class BudgetOption:
+    """One knob of a Budget, as pytest (``--property-<name>``) and ``harness search``
+    (``--<name>``) both offer it: one table, so the two cannot drift apart."""
+
+    name: str
+    type: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+BUDGET_OPTIONS = (
+    BudgetOption("examples", int, Budget.examples, "sequences a search generates"),
+    BudgetOption("steps", int, Budget.steps, "the most faults in one sequence"),
+    BudgetOption(
+        "budget",
+        float,
+        Budget.seconds,
+        "seconds for a search, shrinking included (generation stops at two thirds)",
+    ),
+    BudgetOption("confirm", int, Budget.confirm, "re-runs a broken promise must break again in"),
+    BudgetOption(
+        "faults",
+        str,
+        ",".join(DEFAULT_FAULTS),
+        f"the faults a search draws, comma-separated, of {', '.join(FAULTS)}",
+    ),
+)
+
+
+def budget_from(values: Callable[[str], Any]) -> Budget:
+    """The Budget from each option's value, ``values(name)`` (InvalidInput when one is
+    wrong)."""
+    faults = tuple(f for f in str(values("faults")).split(",") if f)
+    return Budget(
+        int(values("examples")),
+        int(values("steps")),
+        float(values("budget")),
+        int(values("confirm")),
+        faults,
+    )
 
 
 def _holds(fault: str) -> st.SearchStrategy[int]:

@@ -14,20 +14,14 @@ import pytest
 from harness.fixtures.chaos import SEARCH
 from harness.fixtures.plugin import REPORT
 from harness.mechanisms.context import MechanismContext
-from harness.property.search import Budget
+from harness.property.search import Budget, budget_from
 from harness.property.session import run_search
 
 pytestmark = [pytest.mark.property, pytest.mark.disruptive, pytest.mark.lab]
 
 
 def _budget(config: pytest.Config) -> Budget:
-    return Budget(
-        examples=config.getoption("--property-examples"),
-        steps=config.getoption("--property-steps"),
-        seconds=config.getoption("--property-budget"),
-        confirm=config.getoption("--property-confirm"),
-        faults=tuple(f for f in config.getoption("--property-faults").split(",") if f),
-    )
+    return budget_from(lambda name: config.getoption(f"--property-{name}"))
 
 
 def _search(chaos: MechanismContext, request: pytest.FixtureRequest, plant: str | None) -> dict:
