@@ -28,13 +28,13 @@ that is not Ready, and an agent pod that is left.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes import client
 
+from harness.chaos.nodes import container_state, node_exec, node_ready, wait_node_ready
 from harness.chaos.scope import FaultScope
 from harness.errors import FaultNotLanded, HarnessError, InvalidInput, WaitTimeout
 from harness.invariants import CHAOS_LABEL
@@ -125,24 +125,11 @@ def agent_pod(name: str, node: str, image: str, script: str) -> dict[str, Any]:
 
 
 def _local_container(node: str) -> bool:
-    """Whether the node is a container on this machine's Docker (a kind node)."""
+    """Whether the node is a running container on this machine's Docker (a kind node)."""
     try:
-        done = subprocess.run(
-            ["docker", "inspect", "--format", "{{.State.Status}}", node],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        return container_state(node) == "running"
+    except (HarnessError, OSError):  # no such container, or no Docker here at all
         return False
-    return done.returncode == 0 and done.stdout.strip() == "running"
-
-
-def _ready(core: client.CoreV1Api, node: str) -> str:
-    conditions = core.read_node(node).status.conditions or []
-    ready = [c.status for c in conditions if c.type == "Ready"]
-    return ready[0] if ready else "Unknown"
 
 
 def _renewed(api: client.ApiClient, node: str) -> float:
@@ -175,24 +162,13 @@ class KubeletDown:
             return
         timeout = RETURN_TIMEOUT
         if _local_container(self.node):
-            done = subprocess.run(
-                ["docker", "exec", self.node, "systemctl", "start", "containerd", "kubelet"],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,
-            )
-            if done.returncode != 0:
-                raise HarnessError(f"systemctl start on {self.node}: {done.stderr.strip()}")
+            code, out = node_exec(self.node, "systemctl", "start", "containerd", "kubelet")
+            if code != 0:
+                raise HarnessError(f"systemctl start on {self.node}: {out.strip()}")
             # the timer fires later on a running node and starts nothing new
         else:
             timeout += max(0.0, self.struck_at + self.hold - time.time())
-
-        def ready() -> tuple[bool | None, str]:
-            status = _ready(self.core, self.node)
-            return (True if status == "True" else None), f"{self.node} Ready={status}"
-
-        wait_until(f"node {self.node} Ready after the kubelet stop", ready, timeout, 1.0)
+        wait_node_ready(self.core, self.node, timeout)
         self._delete_agent()
         self.restored = True
 
@@ -219,7 +195,7 @@ class KubeletDown:
     def leftovers(self) -> list[str]:
         """The node not Ready, the agent pod left."""
         left = []
-        status = _ready(self.core, self.node)
+        status = node_ready(self.core, self.node)
         if status != "True":
             left.append(f"node {self.node} Ready={status} after the kubelet stop")
         pods = self.core.list_namespaced_pod(
@@ -236,7 +212,7 @@ def stop_kubelet(scope: FaultScope, node: str, image: str, hold: int) -> Kubelet
     core = client.CoreV1Api(scope.api)
     if node not in {n.metadata.name for n in core.list_node().items}:
         raise HarnessError(f"no node {node!r} in the cluster")
-    if _ready(core, node) != "True":  # a stop now would prove nothing
+    if node_ready(core, node) != "True":  # a stop now would prove nothing
         raise FaultNotLanded(f"node {node} is not Ready before the kubelet stop")
     unit = str(int(time.time() * 1000))
     down = KubeletDown(scope.api, node, unit, hold, f"node-agent-{unit}")

@@ -10,6 +10,7 @@ kind config is what the lab tests read before a cluster exists.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,12 +200,9 @@ def node_failure_timing(api: client.ApiClient) -> NodeFailureTiming:
         flags.update(parse_flags([*(container.command or []), *(container.args or [])]))
         read.append(component)
     if not read:
-        timing = NodeFailureTiming.from_flags({}, "")
-        return NodeFailureTiming(
-            timing.grace,
-            timing.monitor_period,
-            timing.toleration,
-            "Kubernetes v1.34 defaults: no kube-controller-manager or kube-apiserver pod"
-            " is visible (a managed control plane?); set the bounds' flags explicitly",
+        return dataclasses.replace(
+            NodeFailureTiming.from_flags({}, ""),
+            source="Kubernetes v1.34 defaults: no kube-controller-manager or kube-apiserver"
+            " pod is visible (a managed control plane?); set the bounds' flags explicitly",
         )
     return NodeFailureTiming.from_flags(flags, f"{' and '.join(read)} flags (live)")

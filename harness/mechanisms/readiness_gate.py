@@ -225,13 +225,10 @@ class ReadinessGate(MechanismTemplate):
     def target(self) -> str:
         return TWIN if self.negative_control else TARGET
 
-    def _deployment(self) -> dict[str, Any]:
+    def _deployment(self, name: str | None = None) -> dict[str, Any]:
         apps = client.AppsV1Api(self.ctx.api)
-        live = apps.read_namespaced_deployment(self.target, self.ctx.namespace)
+        live = apps.read_namespaced_deployment(name or self.target, self.ctx.namespace)
         return dict(self.ctx.api.sanitize_for_serialization(live))
-
-    def _container(self) -> dict[str, Any]:
-        return dict(self._deployment()["spec"]["template"]["spec"]["containers"][0])
 
     def _pods(self) -> list[client.V1Pod]:
         selector = self._deployment()["spec"]["selector"]["matchLabels"]
@@ -269,13 +266,9 @@ class ReadinessGate(MechanismTemplate):
         return (True if held else None), seen + (f", marked {marked}" if marked else "")
 
     def bound(self) -> Bound:
-        container = self._container()
-        if self.negative_control:  # the twin has no probe: the bound is the original's
-            apps = client.AppsV1Api(self.ctx.api)
-            original = self.ctx.api.sanitize_for_serialization(
-                apps.read_namespaced_deployment(TARGET, self.ctx.namespace)
-            )
-            container = original["spec"]["template"]["spec"]["containers"][0]
+        # ingest's own probes, for the control too: its twin has no readiness probe, and
+        # the liveness probe it copied is ingest's
+        container = self._deployment(TARGET)["spec"]["template"]["spec"]["containers"][0]
         self.readiness = dict(container.get("readinessProbe") or {})
         self.liveness = dict(container.get("livenessProbe") or {})
         if not self.readiness:
